@@ -1,0 +1,320 @@
+"""The local stand-in for Lambda's event source mapping: poll a DynamoDB stream, invoke a handler.
+
+`StreamPoller` reads every shard of the stream with `dynamodbstreams` (children only after their parent
+is read to its end), gathers batches by `batch_size` and `maximum_batching_window_in_seconds`, turns the
+records into the shape Lambda delivers (`eventSourceARN`, epoch-second `ApproximateCreationDateTime`,
+base64 binary values), and hands each batch to `devstack.esm.BatchRunner`, which applies the retry,
+bisect and discard rules and commits the durable checkpoint.
+
+Run it as a process: `python -m devstack.poller --endpoint URL --table NAME --checkpoint FILE
+--on-failure-queue-url URL [--handler projector.handler.lambda_handler]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib
+import json
+import logging
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from devstack.checkpoint import CheckpointStore
+from devstack.definitions import EsmSettings
+from devstack.esm import BatchRunner, Handler, Record
+
+log = logging.getLogger("devstack.poller")
+
+# Lambda polls each shard about four times a second; locally a shorter interval keeps the lag low
+# at the cost of ~5 ms of moto CPU per empty poll.
+DEFAULT_POLL_INTERVAL_S = 0.05
+SHARD_REFRESH_S = 5.0
+
+
+def lambda_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """A boto3-parsed attribute value back in wire form (binary as base64 text), as Lambda delivers it."""
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64encode(inner).decode()}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(item).decode() for item in inner]}
+    if kind == "M":
+        return {"M": {key: lambda_attribute(item) for key, item in inner.items()}}
+    if kind == "L":
+        return {"L": [lambda_attribute(item) for item in inner]}
+    return {kind: inner}
+
+
+def lambda_record(record: dict[str, Any], stream_arn: str) -> Record:
+    """A `GetRecords` record as it appears in a Lambda event for the stream."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if created is not None:
+        # Lambda delivers epoch seconds, rounded down to the second.
+        epoch = created.timestamp() if hasattr(created, "timestamp") else float(created)
+        change["ApproximateCreationDateTime"] = float(math.floor(epoch))
+    for image in ("Keys", "NewImage", "OldImage"):
+        if image in change:
+            change[image] = {name: lambda_attribute(value) for name, value in change[image].items()}
+    shaped = {key: value for key, value in record.items() if key != "dynamodb"}
+    shaped["dynamodb"] = change
+    shaped["eventSourceARN"] = stream_arn
+    shaped.setdefault("eventSource", "aws:dynamodb")
+    return shaped
+
+
+@dataclass
+class ShardState:
+    shard_id: str
+    parent_id: str | None
+    iterator: str | None = None
+    buffer: list[Record] = field(default_factory=list)
+    first_buffered_at: float = 0.0
+    closed: bool = False
+
+
+class StreamPoller:
+    """Polls every shard of one stream and drives a handler with Lambda's event source mapping rules."""
+
+    def __init__(
+        self,
+        streams: Any,
+        stream_arn: str,
+        handler: Handler,
+        settings: EsmSettings,
+        checkpoints: CheckpointStore,
+        send_on_failure: Any,
+        *,
+        region: str = "us-east-1",
+        poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
+        function_timeout_s: float = 60.0,
+        retry_delay_s: float = 0.1,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.streams = streams
+        self.stream_arn = stream_arn
+        self.handler = handler
+        self.settings = settings
+        self.checkpoints = checkpoints
+        self.send_on_failure = send_on_failure
+        self.region = region
+        self.poll_interval_s = poll_interval_s
+        self.function_timeout_s = function_timeout_s
+        self.retry_delay_s = retry_delay_s
+        self.clock = clock
+        self.stop_event = threading.Event()
+        self.shards: dict[str, ShardState] = {}
+        self._shards_listed_at = -math.inf
+        self.invocations = 0
+
+    # -- shards ---------------------------------------------------------------------------------------
+
+    def list_shards(self) -> list[dict[str, Any]]:
+        """Every shard of the stream (`DescribeStream` pages through them by `ExclusiveStartShardId`)."""
+        shards: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"StreamArn": self.stream_arn}
+        while True:
+            description = self.streams.describe_stream(**request)["StreamDescription"]
+            shards.extend(description["Shards"])
+            last = description.get("LastEvaluatedShardId")
+            if not last:
+                return shards
+            request["ExclusiveStartShardId"] = last
+
+    def refresh_shards(self) -> None:
+        for shard in self.list_shards():
+            shard_id = shard["ShardId"]
+            if shard_id not in self.shards and not self.checkpoints.finished(self.stream_arn, shard_id):
+                self.shards[shard_id] = ShardState(shard_id, shard.get("ParentShardId"))
+        self._shards_listed_at = time.monotonic()
+
+    def _ready(self, state: ShardState) -> bool:
+        """A child shard waits until its parent is read to its end (order per item key)."""
+        parent = state.parent_id
+        return (
+            parent is None or parent not in self.shards or self.checkpoints.finished(self.stream_arn, parent)
+        )
+
+    def _iterator(self, state: ShardState) -> str:
+        position = self.checkpoints.sequence_number(self.stream_arn, state.shard_id)
+        request: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": state.shard_id}
+        if position is not None:
+            request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=position)
+        elif state.parent_id in self.shards:
+            request["ShardIteratorType"] = "TRIM_HORIZON"  # a child of a shard we read: from its start
+        else:
+            request["ShardIteratorType"] = self.settings.starting_position
+        iterator: str = self.streams.get_shard_iterator(**request)["ShardIterator"]
+        return iterator
+
+    # -- polling --------------------------------------------------------------------------------------
+
+    def poll_once(self) -> int:
+        """One pass over the shards: read, and deliver the batches that are due. Returns records handled."""
+        if time.monotonic() - self._shards_listed_at > SHARD_REFRESH_S or any(
+            s.closed for s in self.shards.values()
+        ):
+            self._drop_finished()
+            self.refresh_shards()
+        handled = 0
+        for state in list(self.shards.values()):
+            if self.stop_event.is_set():
+                break
+            if self._ready(state):
+                handled += self._poll_shard(state)
+        return handled
+
+    def _poll_shard(self, state: ShardState) -> int:
+        if not state.closed and len(state.buffer) < self.settings.batch_size:
+            self._read(state)
+        window = self.settings.maximum_batching_window_in_seconds
+        due = len(state.buffer) >= self.settings.batch_size or (
+            state.buffer and (state.closed or time.monotonic() - state.first_buffered_at >= window)
+        )
+        handled = 0
+        if due:
+            batch = state.buffer[: self.settings.batch_size]
+            del state.buffer[: len(batch)]
+            state.first_buffered_at = time.monotonic()
+            handled = self._deliver(state, batch)
+        if state.closed and not state.buffer:
+            self.checkpoints.finish(self.stream_arn, state.shard_id)
+        return handled
+
+    def _read(self, state: ShardState) -> None:
+        if state.iterator is None:
+            state.iterator = self._iterator(state)
+        try:
+            response = self.streams.get_records(
+                ShardIterator=state.iterator, Limit=min(1000, self.settings.batch_size - len(state.buffer))
+            )
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "ExpiredIteratorException":
+                state.iterator = None  # re-open from the checkpoint
+                return
+            if code == "TrimmedDataAccessException":
+                log.error(
+                    "shard %s: checkpoint is past the 24 h retention; records were lost", state.shard_id
+                )
+                self.checkpoints.commit(self.stream_arn, state.shard_id, "0")
+                state.iterator = self.streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=state.shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+                return
+            raise
+        records = [lambda_record(record, self.stream_arn) for record in response.get("Records", [])]
+        if records and not state.buffer:
+            state.first_buffered_at = time.monotonic()
+        state.buffer.extend(records)
+        state.iterator = response.get("NextShardIterator")
+        if state.iterator is None:
+            state.closed = True
+
+    def _deliver(self, state: ShardState, batch: list[Record]) -> int:
+        runner = BatchRunner(
+            self.handler,
+            self.settings,
+            shard_id=state.shard_id,
+            stream_arn=self.stream_arn,
+            commit=lambda sequence: self.checkpoints.commit(self.stream_arn, state.shard_id, sequence),
+            send_on_failure=self.send_on_failure,
+            function_timeout_s=self.function_timeout_s,
+            region=self.region,
+            retry_delay_s=self.retry_delay_s,
+            clock=self.clock,
+            sleep=self.stop_event.wait,
+            should_stop=self.stop_event.is_set,
+        )
+        completed = runner.run(batch)
+        self.invocations += runner.invocations
+        if not completed:
+            # Stopping mid-batch: forget what was read; the next start resumes from the checkpoint.
+            state.buffer.clear()
+            state.iterator = None
+        return len(batch)
+
+    def _drop_finished(self) -> None:
+        for shard_id in [s for s in self.shards if self.checkpoints.finished(self.stream_arn, s)]:
+            del self.shards[shard_id]
+
+    def run(self) -> None:
+        """Poll until `stop_event` is set; sleep `poll_interval_s` after a pass that found nothing."""
+        while not self.stop_event.is_set():
+            if self.poll_once() == 0:
+                self.stop_event.wait(self.poll_interval_s)
+
+    def drain(self, idle_passes: int = 2, timeout_s: float = 30.0) -> None:
+        """Poll until `idle_passes` passes in a row find nothing (tests use it to wait for quiet)."""
+        deadline = time.monotonic() + timeout_s
+        idle = 0
+        while idle < idle_passes and time.monotonic() < deadline:
+            if self.poll_once() == 0:
+                idle += 1
+            else:
+                idle = 0
+
+
+def load_handler(dotted: str) -> Handler:
+    """`package.module.function` → the function."""
+    module_name, _, attribute = dotted.rpartition(".")
+    handler: Handler = getattr(importlib.import_module(module_name), attribute)
+    return handler
+
+
+def sqs_sender(sqs: Any, queue_url: str) -> Any:
+    def send(message: dict[str, Any]) -> None:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
+
+    return send
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.poller", description=__doc__.split("\n")[0])
+    parser.add_argument("--endpoint", required=True, help="DynamoDB/Streams/SQS endpoint (moto server URL)")
+    parser.add_argument("--table", required=True, help="table whose stream to read")
+    parser.add_argument("--checkpoint", required=True, type=Path, help="checkpoint file (JSON)")
+    parser.add_argument("--on-failure-queue-url", required=True, help="SQS on-failure destination")
+    parser.add_argument("--handler", default="projector.handler.lambda_handler", help="dotted handler path")
+    parser.add_argument("--region", default="us-east-1", help="AWS region")
+    parser.add_argument("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL_S, help="seconds")
+    parser.add_argument("--function-timeout", type=float, default=60.0, help="the handler's timeout, seconds")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="poller %(levelname)s %(message)s", stream=sys.stderr)
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=args.endpoint, region_name=args.region)
+    stream_arn = dynamodb.describe_table(TableName=args.table)["Table"]["LatestStreamArn"]
+    poller = StreamPoller(
+        boto3.client("dynamodbstreams", endpoint_url=args.endpoint, region_name=args.region),
+        stream_arn,
+        load_handler(args.handler),
+        EsmSettings.from_definition(),
+        CheckpointStore(args.checkpoint),
+        sqs_sender(
+            boto3.client("sqs", endpoint_url=args.endpoint, region_name=args.region),
+            args.on_failure_queue_url,
+        ),
+        region=args.region,
+        poll_interval_s=args.poll_interval,
+        function_timeout_s=args.function_timeout,
+    )
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: poller.stop_event.set())
+    print(json.dumps({"poller": "ready", "stream_arn": stream_arn}), flush=True)
+    poller.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
