@@ -1,0 +1,67 @@
+/**
+ * Adds a review (commands data source) in one transaction that also checks its listing exists, so a
+ * review never lands under a missing listing. A retry with the same client-chosen id and content returns
+ * the stored review (idempotent); other content under that id is an AlreadyExistsError.
+ */
+import { util } from '@aws-appsync/utils';
+
+function toReview(item) {
+  return { ...item, version: `${item.version}` };
+}
+
+export function request(ctx) {
+  const { input, author } = ctx.stash;
+  const id = input.id || util.autoId();
+  const item = {
+    id,
+    type: 'Review',
+    listingId: input.listingId,
+    rating: input.rating,
+    text: input.text,
+    author,
+    createdAt: util.time.nowISO8601(),
+    version: util.time.nowEpochMilliSeconds() * 1000,
+  };
+  ctx.stash.item = item;
+  return {
+    operation: 'TransactWriteItems',
+    transactItems: [
+      {
+        table: ctx.env.TABLE_NAME,
+        operation: 'ConditionCheck',
+        key: util.dynamodb.toMapValues({ pk: `LISTING#${input.listingId}`, sk: 'LISTING' }),
+        condition: { expression: 'attribute_exists(pk)' },
+      },
+      {
+        table: ctx.env.TABLE_NAME,
+        operation: 'PutItem',
+        key: util.dynamodb.toMapValues({ pk: `LISTING#${input.listingId}`, sk: `REVIEW#${id}` }),
+        attributeValues: util.dynamodb.toMapValues(item),
+        condition: { expression: 'attribute_not_exists(pk)', returnValuesOnConditionCheckFailure: true },
+      },
+    ],
+  };
+}
+
+export function response(ctx) {
+  const wanted = ctx.stash.item;
+  if (ctx.error) {
+    if (ctx.error.type !== 'DynamoDB:TransactionCanceledException') {
+      util.error(ctx.error.message, ctx.error.type);
+    }
+    const reasons = ctx.result.cancellationReasons;
+    if (reasons[0].type === 'ConditionalCheckFailed') {
+      util.error(`Listing ${wanted.listingId} does not exist`, 'NotFoundError', null, { id: wanted.listingId });
+    }
+    const stored = reasons[1].item;
+    const same = ['rating', 'text', 'author'].every((name) => stored[name] === wanted[name]);
+    if (same) {
+      return toReview(stored);
+    }
+    util.error(`Review ${wanted.id} already exists`, 'AlreadyExistsError', null, {
+      id: wanted.id,
+      currentVersion: `${stored.version}`,
+    });
+  }
+  return toReview(wanted);
+}
