@@ -1,0 +1,100 @@
+"""Projector configuration from environment variables, validated once (docs/design.md §5)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from projector.exceptions import ConfigError
+from projector.transport import AUTH_MODES
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+STREAM_RETENTION_HOURS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    opensearch_endpoint: str
+    dead_letter_queue_url: str
+    opensearch_auth: str = "sigv4"
+    region: str | None = None
+    bulk_max_bytes: int = 5 * 1024 * 1024
+    bulk_max_actions: int = 500
+    tombstone_retention_hours: float = 48.0
+    log_item_contents: bool = False
+    index_prefix: str = ""
+    metrics_namespace: str = "appsync-cqrs"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        """Read and validate every variable; raise one ConfigError naming every problem."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+
+        def url(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                problems.append(f"{name} is required")
+            elif urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname:
+                problems.append(f"{name} must be an http(s) URL, got {value!r}")
+            return value
+
+        def integer(name: str, default: int, low: int, high: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                problems.append(f"{name} must be an integer, got {raw!r}")
+                return default
+            if not low <= value <= high:
+                problems.append(f"{name} must be between {low} and {high}, got {value}")
+            return value
+
+        endpoint = url("OPENSEARCH_ENDPOINT")
+        dlq = url("DEAD_LETTER_QUEUE_URL")
+        auth = env.get("OPENSEARCH_AUTH", "sigv4").strip() or "sigv4"
+        if auth not in AUTH_MODES:
+            problems.append(f"OPENSEARCH_AUTH must be one of {', '.join(AUTH_MODES)}, got {auth!r}")
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+        if auth != "none" and auth in AUTH_MODES and not region:
+            problems.append(f"OPENSEARCH_AUTH={auth} needs AWS_REGION")
+        max_bytes = integer("BULK_MAX_BYTES", 5 * 1024 * 1024, 1024, 100 * 1024 * 1024)
+        max_actions = integer("BULK_MAX_ACTIONS", 500, 1, 10_000)
+        retention_raw = env.get("TOMBSTONE_RETENTION_HOURS", "").strip()
+        retention = 48.0
+        if retention_raw:
+            try:
+                retention = float(retention_raw)
+            except ValueError:
+                problems.append(f"TOMBSTONE_RETENTION_HOURS must be a number, got {retention_raw!r}")
+            else:
+                if not retention > STREAM_RETENTION_HOURS:
+                    problems.append(
+                        f"TOMBSTONE_RETENTION_HOURS must be more than the {STREAM_RETENTION_HOURS} h stream "
+                        f"retention (a purged tombstone must outlive every replay), got {retention_raw}"
+                    )
+        log_raw = env.get("LOG_ITEM_CONTENTS", "").strip().lower()
+        if log_raw not in _TRUE + _FALSE:
+            problems.append(f"LOG_ITEM_CONTENTS must be true or false, got {log_raw!r}")
+        prefix = env.get("INDEX_PREFIX", "").strip()
+        if prefix != prefix.lower() or any(char in prefix for char in ' "*\\<|,>/?#:'):
+            problems.append(f"INDEX_PREFIX must be a lower-case index-name prefix, got {prefix!r}")
+        if problems:
+            raise ConfigError(problems)
+        return cls(
+            opensearch_endpoint=endpoint,
+            dead_letter_queue_url=dlq,
+            opensearch_auth=auth,
+            region=region,
+            bulk_max_bytes=max_bytes,
+            bulk_max_actions=max_actions,
+            tombstone_retention_hours=retention,
+            log_item_contents=log_raw in _TRUE,
+            index_prefix=prefix,
+            metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "").strip() or "appsync-cqrs",
+        )

@@ -1,0 +1,122 @@
+"""Lossless conversion of DynamoDB's typed JSON wire format (as in stream records) to JSON values.
+
+| DynamoDB | JSON document                                                                  |
+| -------- | ------------------------------------------------------------------------------ |
+| S        | string                                                                         |
+| N        | integer if integral; double if the double prints back the same decimal value;  |
+|          | otherwise the exact decimal text as a string (never rounded, never an error)   |
+| B        | base64 text, as on the wire                                                    |
+| BOOL     | true / false                                                                   |
+| NULL     | null                                                                           |
+| L, M     | array, object (converted recursively)                                          |
+| SS, BS   | sorted array of strings / base64 texts (sets have no order; sorting makes the  |
+|          | document deterministic)                                                        |
+| NS       | array sorted by numeric value, each number converted as N                      |
+
+Hand-written rather than boto3's ``TypeDeserializer`` (about 10 ms per 1,000 items, returns ``Decimal``
+which JSON cannot encode): this is one dispatch per value and yields JSON-ready values directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeAlias
+
+from projector.exceptions import ConversionError
+
+JsonValue: TypeAlias = Any
+"""A value ``json.dumps`` encodes as is: str, int, float, bool, None, list, dict."""
+
+AttributeValue: TypeAlias = Mapping[str, Any]
+"""One typed wire value, such as ``{"N": "12.5"}``."""
+
+
+def number(text: str) -> int | float | str:
+    """Convert a DynamoDB number (its decimal text) without losing anything.
+
+    Integers stay integers (Python ints are exact, and so is their JSON text). Other numbers become a
+    double when the double's shortest representation is the same decimal value (``"12.50"`` → 12.5);
+    numbers a double cannot carry exactly (``"0.12345678901234567890123"``) are kept as their exact
+    decimal text, a JSON string, so no digit is ever lost and no record ever fails on a number.
+
+    Raises
+    ------
+    ConversionError
+        ``text`` is not a decimal number.
+    """
+    if not isinstance(text, str):
+        raise ConversionError(f"N value must be a string, got {type(text).__name__}")
+    if "." not in text and "e" not in text and "E" not in text:
+        if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
+            return int(text)
+        raise ConversionError(f"not a number: {text[:40]!r}")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConversionError(f"not a number: {text[:40]!r}") from None
+    if repr(value) == text:  # DynamoDB's normalised form: the fast path
+        return value
+    try:
+        exact = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - float() accepted it, Decimal accepts a superset
+        raise ConversionError(f"not a number: {text[:40]!r}") from None
+    if not exact.is_finite():
+        raise ConversionError(f"not a finite number: {text[:40]!r}")
+    if exact == exact.to_integral_value():
+        return int(exact)
+    if value != value or value in (float("inf"), float("-inf")):  # pragma: no cover - finite Decimal
+        return text
+    return value if Decimal(repr(value)) == exact else text
+
+
+def value(attribute: AttributeValue) -> JsonValue:
+    """Convert one typed wire value, such as ``{"M": {...}}``, to a JSON value."""
+    if len(attribute) != 1:
+        raise ConversionError(f"an attribute value has exactly one type key, got {sorted(attribute)[:5]}")
+    for tag, raw in attribute.items():
+        if tag == "S":
+            if isinstance(raw, str):
+                return raw
+            break
+        if tag == "N":
+            return number(raw)
+        if tag == "M":
+            if isinstance(raw, dict):
+                return {name: value(item) for name, item in raw.items()}
+            break
+        if tag == "L":
+            if isinstance(raw, list):
+                return [value(item) for item in raw]
+            break
+        if tag == "BOOL":
+            if isinstance(raw, bool):
+                return raw
+            break
+        if tag == "NULL":
+            if raw is True:
+                return None
+            break
+        if tag == "B":
+            if isinstance(raw, str):
+                return raw
+            break
+        if tag == "SS" or tag == "BS":
+            if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+                return sorted(raw)
+            break
+        if tag == "NS":
+            if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+                try:
+                    ordered = sorted(raw, key=Decimal)
+                except InvalidOperation:
+                    raise ConversionError("NS holds a value that is not a number") from None
+                return [number(item) for item in ordered]
+            break
+        raise ConversionError(f"unknown attribute type {tag!r}")
+    raise ConversionError(f"malformed {next(iter(attribute))!r} value")
+
+
+def item(image: Mapping[str, AttributeValue]) -> dict[str, JsonValue]:
+    """Convert a whole item (attribute name → typed wire value) to a JSON object."""
+    return {name: value(attribute) for name, attribute in image.items()}

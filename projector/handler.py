@@ -1,0 +1,154 @@
+"""The Lambda entry point: ``projector.handler.lambda_handler`` for DynamoDB stream events.
+
+Configuration is read from the environment on the first call and cached (a process may set variables
+before calling); :func:`reset` drops the cache (tests, the local stack).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import process_partial_response
+
+from projector.aliases import AliasResolver
+from projector.bulk import BulkWriter
+from projector.config import Config
+from projector.dlq import DeadLetterQueue
+from projector.processor import ProjectorBatchProcessor
+from projector.stream import BatchResult, StreamProjector
+from projector.transport import Transport
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "projector")
+
+
+class _Runtime:
+    """Everything built from the configuration once per process (connections are reused)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.transport = Transport(config.opensearch_endpoint, config.opensearch_auth, config.region)
+        self.writer = BulkWriter(self.transport, config.bulk_max_bytes, config.bulk_max_actions)
+        self.projector = StreamProjector(
+            self.writer,
+            AliasResolver(self.transport),
+            DeadLetterQueue(config.dead_letter_queue_url),
+            index_prefix=config.index_prefix,
+        )
+        self.processor = ProjectorBatchProcessor(self.projector)
+        self.metrics = Metrics(namespace=config.metrics_namespace, service=logger.service)
+        self.tracer: Any = None
+        if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and os.environ.get(
+            "POWERTOOLS_TRACE_DISABLED", ""
+        ).lower() not in ("1", "true"):
+            from aws_lambda_powertools import Tracer
+
+            self.tracer = Tracer(service=logger.service)
+
+
+_runtime: _Runtime | None = None
+
+
+def runtime() -> _Runtime:
+    """The cached runtime; the first call reads and validates the configuration (ConfigError if bad)."""
+    global _runtime
+    if _runtime is None:
+        _runtime = _Runtime(Config.from_env())
+        logger.info(
+            "projector configured",
+            extra={
+                "opensearch_auth": _runtime.config.opensearch_auth,
+                "bulk_max_bytes": _runtime.config.bulk_max_bytes,
+                "bulk_max_actions": _runtime.config.bulk_max_actions,
+                "index_prefix": _runtime.config.index_prefix,
+            },
+        )
+    return _runtime
+
+
+def reset() -> None:
+    """Forget the cached configuration and connections."""
+    global _runtime
+    if _runtime is not None:
+        _runtime.transport.close()
+    _runtime = None
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Project a DynamoDB stream batch; return the partial batch response."""
+    run = runtime()
+    run.projector.function_info = {
+        "name": getattr(context, "function_name", None),
+        "request_id": getattr(context, "aws_request_id", None),
+    }
+    started = time.perf_counter()
+    processor = run.processor
+    try:
+        if run.tracer is not None:
+            with run.tracer.provider.in_subsegment("## project_batch"):
+                response = process_partial_response(event, processor.record_handler, processor, context)
+        else:
+            response = process_partial_response(event, processor.record_handler, processor, context)
+        result = processor.result
+        if result is not None:
+            _report(run, result, event, (time.perf_counter() - started) * 1000.0)
+    finally:
+        run.metrics.flush_metrics()
+    return dict(response)
+
+
+def _report(run: _Runtime, result: BatchResult, event: dict[str, Any], elapsed_ms: float) -> None:
+    metrics = run.metrics
+    for name, count in (
+        ("records", result.records),
+        ("indexed", result.indexed),
+        ("deleted", result.deleted),
+        ("ttl_deleted", result.ttl_deleted),
+        ("stale", result.stale),
+        ("poisoned", result.poisoned),
+        ("skipped", result.skipped),
+        ("collapsed", result.collapsed),
+        ("retried", result.retried),
+        ("failed", result.failed),
+    ):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
+    for latency in result.bulk_latencies_ms[:100]:
+        metrics.add_metric(name="bulk_latency", unit=MetricUnit.Milliseconds, value=latency)
+    if result.max_lag_ms is not None:
+        metrics.add_metric(name="projection_lag", unit=MetricUnit.Milliseconds, value=result.max_lag_ms)
+    records = event.get("Records") or []
+    for position, error in sorted(result.failures.items()):
+        logger.warning(
+            "record not projected; reported for retry",
+            extra={
+                "sequence_number": _sequence(records, position),
+                "code": error.code,
+                "reason": error.reason,
+            },
+        )
+    for position, letter in result.dead_letters:
+        extra: dict[str, Any] = {"sequence_number": _sequence(records, position), "code": letter.code}
+        extra["reason"] = letter.reason
+        if run.config.log_item_contents:
+            extra["record"] = letter.record
+        logger.error("poison record sent to the dead-letter queue", extra=extra)
+    logger.info(
+        "batch projected",
+        extra={
+            "records": result.records, "indexed": result.indexed, "deleted": result.deleted,
+            "stale": result.stale, "poisoned": result.poisoned, "failed": result.failed,
+            "skipped": result.skipped, "collapsed": result.collapsed, "elapsed_ms": round(elapsed_ms, 1),
+            "first_sequence_number": _sequence(records, 0),
+        },
+    )  # fmt: skip
+
+
+def _sequence(records: list[dict[str, Any]], position: int) -> str | None:
+    if position >= len(records):
+        return None
+    stream = records[position].get("dynamodb") or {}
+    value = stream.get("SequenceNumber")
+    return value if isinstance(value, str) else None

@@ -1,0 +1,127 @@
+"""Create or update the projector's indices and aliases, idempotently.
+
+    python -m projector.indices --endpoint http://127.0.0.1:9200 [--auth none] [--prefix test-]
+
+For each entity: create ``<base>-v<N>`` from ``projector/mappings/<base>.v<N>.json`` if it is missing,
+else put the mapping again (adding new fields; a conflicting change fails loudly). Create the write alias
+``<base>-write`` and the filtered read alias ``<base>`` only when they do not exist yet, so aliases that
+an ops reindex has moved to a newer index are left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from projector.exceptions import ConfigError, ProjectorError, TransportError
+from projector.rules import ENTITIES, Entity, load_mapping
+from projector.transport import AUTH_MODES, Transport
+
+READ_FILTER: dict[str, Any] = {"bool": {"must_not": [{"term": {"tombstone": True}}]}}
+"""The read aliases' filter: tombstones never appear in searches."""
+
+
+def ensure_indices(
+    transport: Transport,
+    prefix: str = "",
+    entities: Sequence[Entity] = ENTITIES,
+    settings: Mapping[str, Any] | None = None,
+) -> dict[str, list[str]]:
+    """Create or update indices and aliases; returns what was done per entity (for logs and tests).
+
+    ``settings`` are index settings applied when an index is created, e.g.
+    ``{"index.gc_deletes": "0s"}``.
+
+    Raises
+    ------
+    TransportError
+        OpenSearch refused a step (the message names the step and the answer).
+    """
+    report: dict[str, list[str]] = {}
+    for entity in entities:
+        steps: list[str] = []
+        index = entity.index(prefix)
+        body = load_mapping(entity)
+        exists = transport.request("HEAD", f"/{index}").status == 200
+        if exists:
+            _check(transport.request("PUT", f"/{index}/_mapping", _json(body["mappings"])), f"update {index}")
+            steps.append(f"updated mapping of {index}")
+        else:
+            create = dict(body)
+            if settings:
+                create["settings"] = dict(settings)
+            _check(transport.request("PUT", f"/{index}", _json(create)), f"create {index}")
+            steps.append(f"created {index}")
+        actions: list[dict[str, Any]] = []
+        if not _alias_exists(transport, entity.write_alias(prefix)):
+            actions.append({"add": {"index": index, "alias": entity.write_alias(prefix)}})
+        if not _alias_exists(transport, entity.read_alias(prefix)):
+            actions.append(
+                {"add": {"index": index, "alias": entity.read_alias(prefix), "filter": READ_FILTER}}
+            )
+        if actions:
+            _check(transport.request("POST", "/_aliases", _json({"actions": actions})), f"aliases of {index}")
+            steps.extend(f"added alias {action['add']['alias']} → {index}" for action in actions)
+        report[entity.name] = steps
+    return report
+
+
+def _alias_exists(transport: Transport, alias: str) -> bool:
+    response = transport.request("GET", f"/_alias/{alias}")
+    if response.status not in (200, 404):
+        raise TransportError(f"GET /_alias/{alias}: HTTP {response.status}: {response.body[:200]!r}")
+    return response.status == 200
+
+
+def _json(body: Any) -> bytes:
+    return json.dumps(body).encode()
+
+
+def _check(response: Any, step: str) -> None:
+    if response.status >= 300:
+        raise TransportError(
+            f"{step}: HTTP {response.status}: {response.body[:300].decode('utf-8', 'replace')}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m projector.indices", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "-e", "--endpoint", default=os.environ.get("OPENSEARCH_ENDPOINT"), help="OpenSearch URL"
+    )
+    parser.add_argument(
+        "-a",
+        "--auth",
+        default=os.environ.get("OPENSEARCH_AUTH", "none"),
+        choices=AUTH_MODES,
+        help="request signing",
+    )
+    parser.add_argument(
+        "-p", "--prefix", default=os.environ.get("INDEX_PREFIX", ""), help="index/alias prefix"
+    )
+    parser.add_argument(
+        "-s", "--setting", action="append", default=[], metavar="KEY=VALUE", help="index setting on creation"
+    )
+    args = parser.parse_args(argv)
+    if not args.endpoint:
+        parser.error("--endpoint (or OPENSEARCH_ENDPOINT) is required")
+    try:
+        settings = dict(item.split("=", 1) for item in args.setting)
+    except ValueError:
+        parser.error("--setting takes KEY=VALUE")
+    try:
+        transport = Transport(args.endpoint, args.auth, os.environ.get("AWS_REGION"))
+        report = ensure_indices(transport, args.prefix, settings=settings)
+    except (ProjectorError, ConfigError) as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

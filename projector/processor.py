@@ -1,0 +1,56 @@
+"""Powertools' batch processor, with the bulk step run once per batch before the per-record pass.
+
+Powertools has no batch-level handler (FACTS: "a bulk design does the _bulk call first, then lets the
+record handler raise for records whose item failed"). ``ProjectorBatchProcessor.process`` runs the whole
+batch through :class:`~projector.stream.StreamProjector`, then Powertools' own per-record pass raises for
+failed records, so the partial batch response (``batchItemFailures`` of sequence numbers) is Powertools'.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+    from projector.stream import BatchResult, StreamProjector
+
+
+class ProjectorBatchProcessor(BatchProcessor):
+    """A ``BatchProcessor`` for DynamoDB Streams whose records are projected in bulk.
+
+    ``raise_on_entire_batch_failure`` is off: when every record fails (OpenSearch down) the function
+    still returns a well-formed partial response naming them all, and Lambda retries from the first.
+    """
+
+    def __init__(self, projector: StreamProjector, safety_margin_seconds: float = 2.0) -> None:
+        super().__init__(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+        self.projector = projector
+        self.safety_margin_seconds = safety_margin_seconds
+        self.result: BatchResult | None = None
+        self._failures: dict[int, Exception] = {}
+
+    def process(self) -> list[tuple[Any, ...]]:
+        deadline = self._deadline()
+        self.result = self.projector.project(self.records, deadline)
+        self._failures = {
+            id(self.records[position]): error for position, error in self.result.failures.items()
+        }
+        return super().process()
+
+    def record_handler(self, record: DynamoDBRecord) -> None:
+        """The per-record step: raise the failure the bulk step recorded for this record, if any."""
+        failure = self._failures.get(id(record.raw_event))
+        if failure is not None:
+            raise failure
+
+    def _deadline(self) -> float | None:
+        context = getattr(self, "lambda_context", None)
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            return None
+        # Leave time for the dead-letter queue and the response after the last OpenSearch request.
+        return time.monotonic() + max(0.0, float(remaining()) / 1000.0 - self.safety_margin_seconds)

@@ -1,0 +1,253 @@
+"""Projection rules: which DynamoDB items become which OpenSearch documents.
+
+The table is single-table (docs/design.md §1). An item's entity comes from its ``type`` attribute, or,
+when that is absent, from its key shape. Items of other types are not projected (skipped, not errors).
+Only the fields listed in an entity's rule reach the document (mappings are ``dynamic: strict``); key
+attributes (``pk``, ``sk``, ``gsi1pk``, ``gsi1sk``), ``type`` and ``expiresAt`` never do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from projector import convert
+from projector.convert import AttributeValue, JsonValue
+from projector.exceptions import PoisonRecordError
+
+MAPPINGS_DIR = Path(__file__).parent / "mappings"
+MAX_VERSION = 2**63 - 2
+"""The largest item version: its tombstone (version + 1) must still fit OpenSearch's signed 64-bit long."""
+MAX_ID_BYTES = 512
+"""OpenSearch rejects longer document ids."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """How one entity type is projected and where its documents live."""
+
+    name: str
+    """The ``type`` attribute's value, e.g. ``Listing``."""
+    base: str
+    """Index family, e.g. ``listings``: indices ``listings-v<N>``, aliases ``listings``/``listings-write``."""
+    mapping_version: int
+    fields: tuple[tuple[str, str], ...]
+    """(item attribute, document field) pairs that reach the document; a differing name is a rename."""
+    id_key: str
+    """Which key attribute holds ``<PREFIX>#<id>`` when the item has no ``id`` attribute: ``pk`` or ``sk``."""
+    id_prefix: str
+
+    def index(self, prefix: str = "") -> str:
+        """The concrete index the mapping file describes, e.g. ``listings-v1``."""
+        return f"{prefix}{self.base}-v{self.mapping_version}"
+
+    def write_alias(self, prefix: str = "") -> str:
+        return f"{prefix}{self.base}-write"
+
+    def read_alias(self, prefix: str = "") -> str:
+        return f"{prefix}{self.base}"
+
+    @property
+    def mapping_file(self) -> Path:
+        return MAPPINGS_DIR / f"{self.base}.v{self.mapping_version}.json"
+
+
+def _same(*names: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, name) for name in names)
+
+
+LISTING = Entity(
+    name="Listing",
+    base="listings",
+    mapping_version=1,
+    fields=_same(
+        "id",
+        "title",
+        "description",
+        "category",
+        "tags",
+        "price",
+        "currency",
+        "location",
+        "city",
+        "owner",
+        "status",
+        "createdAt",
+        "updatedAt",
+        "version",
+    ),
+    id_key="pk",
+    id_prefix="LISTING#",
+)
+REVIEW = Entity(
+    name="Review",
+    base="reviews",
+    mapping_version=1,
+    fields=_same("id", "listingId", "rating", "text", "author", "createdAt", "version"),
+    id_key="sk",
+    id_prefix="REVIEW#",
+)
+ENTITIES: tuple[Entity, ...] = (LISTING, REVIEW)
+_BY_NAME = {entity.name: entity for entity in ENTITIES}
+
+
+@dataclass(slots=True)
+class Projection:
+    """What one item (or one delete) becomes in OpenSearch."""
+
+    entity: Entity
+    doc_id: str
+    version: int
+    """The external version to write with."""
+    document: dict[str, JsonValue]
+    tombstone: bool = False
+
+
+def entity_of(image: Mapping[str, AttributeValue]) -> Entity | None:
+    """The entity an item belongs to, or None when it is not projected."""
+    kind = image.get("type")
+    if kind is not None:
+        name = kind.get("S")
+        return _BY_NAME.get(name) if isinstance(name, str) else None
+    pk = _key_text(image, "pk")
+    sk = _key_text(image, "sk")
+    if pk.startswith("LISTING#"):
+        if sk == "LISTING":
+            return LISTING
+        if sk.startswith("REVIEW#"):
+            return REVIEW
+    return None
+
+
+def _key_text(image: Mapping[str, AttributeValue], name: str) -> str:
+    attribute = image.get(name)
+    text = attribute.get("S") if attribute is not None else None
+    return text if isinstance(text, str) else ""
+
+
+def doc_id_of(entity: Entity, image: Mapping[str, AttributeValue]) -> str:
+    """The document id: the item's ``id`` attribute, else the id part of its key."""
+    attribute = image.get("id")
+    if attribute is not None:
+        doc_id = attribute.get("S")
+        if not isinstance(doc_id, str):
+            raise PoisonRecordError("invalid_id", f"{entity.name} id must be a string attribute (S)")
+    else:
+        key = _key_text(image, entity.id_key)
+        if not key.startswith(entity.id_prefix):
+            raise PoisonRecordError(
+                "missing_id", f"{entity.name} item has no id attribute and no id in its key"
+            )
+        doc_id = key[len(entity.id_prefix) :]
+    if not doc_id or len(doc_id.encode()) > MAX_ID_BYTES:
+        raise PoisonRecordError("invalid_id", f"{entity.name} id must be 1-{MAX_ID_BYTES} bytes")
+    return doc_id
+
+
+def version_of(entity: Entity, image: Mapping[str, AttributeValue]) -> int:
+    """The item's ``version``: an integer in 1..2^63-2, or the record is poison (see README, no-version)."""
+    attribute = image.get("version")
+    if attribute is None:
+        raise PoisonRecordError("missing_version", f"{entity.name} item has no version attribute")
+    text = attribute.get("N")
+    if not isinstance(text, str) or not text.isdigit():
+        raise PoisonRecordError("invalid_version", f"{entity.name} version must be a positive integer N")
+    version = int(text)
+    if not 1 <= version <= MAX_VERSION:
+        raise PoisonRecordError("invalid_version", f"{entity.name} version must be in 1..{MAX_VERSION}")
+    return version
+
+
+def project_item(image: Mapping[str, AttributeValue]) -> Projection | None:
+    """Project a live item (DynamoDB typed wire format) to its document; None if it is not projected.
+
+    Raises
+    ------
+    PoisonRecordError
+        The item cannot be projected (no version, bad id, malformed value).
+    """
+    entity = entity_of(image)
+    if entity is None:
+        return None
+    doc_id = doc_id_of(entity, image)
+    version = version_of(entity, image)
+    document: dict[str, JsonValue] = {}
+    for attribute, field in entity.fields:
+        wire = image.get(attribute)
+        if wire is not None:
+            document[field] = convert.value(wire)
+    document["id"] = doc_id
+    return Projection(entity, doc_id, version, document)
+
+
+def project_tombstone(
+    old_image: Mapping[str, AttributeValue], deleted_at: datetime | float | None = None
+) -> Projection | None:
+    """The tombstone for a deleted item: ``{id, tombstone: true, deletedAt}`` at version old + 1.
+
+    ``deleted_at`` is when the delete happened (a datetime or epoch seconds; default now). Using the
+    stream record's time keeps a retried tombstone byte-identical.
+    """
+    entity = entity_of(old_image)
+    if entity is None:
+        return None
+    doc_id = doc_id_of(entity, old_image)
+    version = version_of(entity, old_image) + 1
+    document = {"id": doc_id, "tombstone": True, "deletedAt": iso_time(deleted_at)}
+    return Projection(entity, doc_id, version, document, tombstone=True)
+
+
+def iso_time(moment: datetime | float | None = None) -> str:
+    """ISO-8601 UTC with milliseconds, like ``2026-01-02T03:04:05.000Z``."""
+    if moment is None:
+        moment = datetime.now(UTC)
+    elif not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def project_record(record: Mapping[str, Any]) -> Projection | None:
+    """Project one DynamoDB stream record (INSERT/MODIFY → document, REMOVE → tombstone).
+
+    Returns None for items that are not projected. Raises PoisonRecordError for records that can never
+    be projected.
+    """
+    stream = record.get("dynamodb")
+    if not isinstance(stream, dict):
+        raise PoisonRecordError("malformed_record", "stream record has no 'dynamodb' object")
+    event = record.get("eventName")
+    if event == "REMOVE":
+        old = stream.get("OldImage") or stream.get("Keys")
+        if not isinstance(old, dict):
+            raise PoisonRecordError("malformed_record", "REMOVE record has neither OldImage nor Keys")
+        return project_tombstone(old, stream.get("ApproximateCreationDateTime"))
+    if event in ("INSERT", "MODIFY"):
+        new = stream.get("NewImage")
+        if not isinstance(new, dict):
+            raise PoisonRecordError(
+                "malformed_record",
+                f"{event} record has no NewImage (stream view type must be NEW_AND_OLD_IMAGES)",
+            )
+        return project_item(new)
+    raise PoisonRecordError("malformed_record", f"unknown eventName {event!r}")
+
+
+def is_ttl_delete(record: Mapping[str, Any]) -> bool:
+    """A REMOVE made by DynamoDB's TTL process rather than by a caller."""
+    identity = record.get("userIdentity")
+    return (
+        isinstance(identity, dict)
+        and identity.get("type") == "Service"
+        and identity.get("principalId") == "dynamodb.amazonaws.com"
+    )
+
+
+def load_mapping(entity: Entity) -> dict[str, Any]:
+    """The create-index body (``{"mappings": ...}``) from the entity's versioned mapping file."""
+    import json
+
+    body: dict[str, Any] = json.loads(entity.mapping_file.read_text())
+    return body

@@ -1,0 +1,230 @@
+"""One batch of stream records → OpenSearch: project, collapse, bulk write, dead-letter, outcomes.
+
+A record is reported failed unless its effect, or a newer effect for the same key, is durable in
+OpenSearch (or the record is safely in the dead-letter queue).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from projector.aliases import AliasResolver
+from projector.bulk import BulkAction, BulkWriter, ItemResult, Outcome, encode_document
+from projector.dlq import DeadLetter, DeadLetterQueue
+from projector.exceptions import PoisonRecordError, ProjectorError, RetryableError
+from projector.rules import Projection, is_ttl_delete, project_record
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What happened to one batch: the failed record positions and counters for metrics."""
+
+    failures: dict[int, RetryableError] = field(default_factory=dict)
+    records: int = 0
+    indexed: int = 0
+    deleted: int = 0
+    ttl_deleted: int = 0
+    stale: int = 0
+    poisoned: int = 0
+    skipped: int = 0
+    collapsed: int = 0
+    retried: int = 0
+    bulk_latencies_ms: list[float] = field(default_factory=list)
+    max_lag_ms: float | None = None
+    dead_letters: list[tuple[int, DeadLetter]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+
+@dataclass(slots=True)
+class _Group:
+    """All records of one document key in this batch; ``winner`` is what gets written."""
+
+    projection: Projection
+    position: int
+    members: list[int]
+
+
+class StreamProjector:
+    """Projects batches of DynamoDB stream records (Lambda's event shape) into OpenSearch.
+
+    Parameters
+    ----------
+    writer:
+        The bounded bulk writer.
+    aliases:
+        Resolves write aliases to concrete indices.
+    dlq:
+        Receives poison records.
+    index_prefix:
+        Prefix of every index and alias name (empty in production).
+    on_failure:
+        Called as ``on_failure(position, error)`` for every record reported failed or dead-lettered
+        (for logging).
+    """
+
+    def __init__(
+        self,
+        writer: BulkWriter,
+        aliases: AliasResolver,
+        dlq: DeadLetterQueue,
+        index_prefix: str = "",
+        function_info: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.writer = writer
+        self.aliases = aliases
+        self.dlq = dlq
+        self.index_prefix = index_prefix
+        self.function_info = function_info or {}
+        self._clock = clock
+        self._members: dict[int, list[int]] = {}
+
+    def project(self, records: Sequence[dict[str, Any]], deadline: float | None = None) -> BatchResult:
+        """Project ``records``; ``deadline`` is a ``time.monotonic()`` instant for the OpenSearch work."""
+        result = BatchResult(records=len(records))
+        groups: dict[tuple[str, str], _Group] = {}
+        poison: list[tuple[int, DeadLetter]] = []
+        self._members = {}
+        now_ms = self._clock() * 1000.0
+        oldest: float | None = None
+        for position, record in enumerate(records):
+            stream = record.get("dynamodb")
+            created = stream.get("ApproximateCreationDateTime") if isinstance(stream, dict) else None
+            if isinstance(created, int | float) and (oldest is None or created < oldest):
+                oldest = created
+            try:
+                projection = project_record(record)
+            except PoisonRecordError as exc:
+                poison.append((position, DeadLetter(record, exc.code, exc.reason, exc.status)))
+                continue
+            if projection is None:
+                result.skipped += 1
+                continue
+            if projection.tombstone and is_ttl_delete(record):
+                result.ttl_deleted += 1
+            key = (projection.entity.name, projection.doc_id)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = _Group(projection, position, [position])
+                continue
+            # Collapse: the newest version is the item's state; equal versions: the later record.
+            group.members.append(position)
+            result.collapsed += 1
+            if projection.version >= group.projection.version:
+                group.projection = projection
+                group.position = position
+        if oldest is not None:
+            result.max_lag_ms = max(0.0, now_ms - oldest * 1000.0)
+        self._write(list(groups.values()), records, deadline, result, poison)
+        self._dead_letter(poison, records, result)
+        return result
+
+    def _write(
+        self,
+        groups: list[_Group],
+        records: Sequence[dict[str, Any]],
+        deadline: float | None,
+        result: BatchResult,
+        poison: list[tuple[int, DeadLetter]],
+    ) -> None:
+        actions: list[BulkAction] = []
+        owners: list[int] = []  # group number of each action
+        indices_of: dict[str, tuple[str, ...] | RetryableError] = {}
+        for number, group in enumerate(groups):
+            alias = group.projection.entity.write_alias(self.index_prefix)
+            targets = indices_of.get(alias)
+            if targets is None:
+                try:
+                    targets = self.aliases.indices(alias, timeout=_remaining(deadline))
+                except ProjectorError as exc:
+                    targets = RetryableError("alias_unavailable", str(exc))
+                indices_of[alias] = targets
+            if isinstance(targets, RetryableError):
+                self._fail(group, targets, result)
+                continue
+            source = encode_document(group.projection.document)
+            for index in targets:
+                actions.append(
+                    BulkAction(index, group.projection.doc_id, group.projection.version, source=source)
+                )
+                owners.append(number)
+        before = len(self.writer.stats.latencies_ms)
+        retried_before = self.writer.stats.retried_items
+        outcomes = self.writer.write(actions, deadline) if actions else []
+        result.bulk_latencies_ms.extend(self.writer.stats.latencies_ms[before:])
+        result.retried += self.writer.stats.retried_items - retried_before
+        per_group: dict[int, list[tuple[BulkAction, ItemResult]]] = {}
+        for action, number, outcome in zip(actions, owners, outcomes, strict=True):
+            per_group.setdefault(number, []).append((action, outcome))
+        stale_index = False
+        for number, pairs in per_group.items():
+            group = groups[number]
+            failed = [item for _, item in pairs if item.outcome is Outcome.FAILED]
+            poisoned = [(action, item) for action, item in pairs if item.outcome is Outcome.POISON]
+            if failed:
+                item = failed[0]
+                if item.error_type == "index_not_found_exception":
+                    stale_index = True
+                self._fail(
+                    group, RetryableError(item.error_type or "failed", item.reason or "", item.status), result
+                )
+            elif poisoned:
+                action, item = poisoned[0]
+                letter = DeadLetter(
+                    records[group.position],
+                    item.error_type or "rejected",
+                    item.reason or "",
+                    item.status,
+                    {"index": action.index},
+                )
+                poison.append((group.position, letter))
+                self._members[group.position] = group.members
+            elif all(item.outcome is Outcome.STALE for _, item in pairs):
+                result.stale += 1
+            elif group.projection.tombstone:
+                result.deleted += 1
+            else:
+                result.indexed += 1
+        if stale_index:
+            self.aliases.invalidate()
+
+    def _fail(self, group: _Group, error: RetryableError, result: BatchResult) -> None:
+        for position in group.members:
+            result.failures[position] = error
+
+    def _dead_letter(
+        self, poison: list[tuple[int, DeadLetter]], records: Sequence[dict[str, Any]], result: BatchResult
+    ) -> None:
+        if not poison:
+            return
+        for _, letter in poison:
+            letter.context = {**_describe(letter.record), **letter.context, "function": self.function_info}
+        errors = self.dlq.send([letter for _, letter in poison])
+        for (position, letter), error in zip(poison, errors, strict=True):
+            if error is None:
+                result.poisoned += 1
+                result.dead_letters.append((position, letter))
+            else:
+                failure = RetryableError(
+                    "dead_letter_queue_unavailable", f"{letter.code} record not dead-lettered: {error}"
+                )
+                for member in self._members.get(position, [position]):
+                    result.failures[member] = failure
+
+
+def _describe(record: dict[str, Any]) -> dict[str, Any]:
+    stream = record.get("dynamodb")
+    return {
+        "sequence_number": stream.get("SequenceNumber") if isinstance(stream, dict) else None,
+        "event_name": record.get("eventName"),
+    }
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.05, deadline - time.monotonic())

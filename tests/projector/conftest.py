@@ -1,0 +1,46 @@
+"""Fixtures for the projector tests: an isolated table, queue and indices per test on the shared servers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import boto3
+import pytest
+from projector_testkit import Env, Search, Table, next_id
+
+from devstack.servers import ChildServer
+from projector import handler
+from projector.indices import ensure_indices
+from projector.transport import Transport
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set projector environment variables and drop the handler's cached runtime."""
+
+    def apply(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        handler.reset()
+
+    yield apply
+    handler.reset()
+
+
+@pytest.fixture
+def env(moto_server: ChildServer, osmem: ChildServer, configure: Callable[..., None]) -> Env:
+    prefix = f"p{next_id()}-{uuid.uuid4().hex[:6]}-"
+    ensure_indices(Transport(osmem.url), prefix, settings={"index.gc_deletes": "0s"})
+    sqs = boto3.client("sqs", endpoint_url=moto_server.url)
+    queue_url = sqs.create_queue(QueueName=f"dlq-{prefix.rstrip('-')}")["QueueUrl"]
+    configure(
+        OPENSEARCH_ENDPOINT=osmem.url,
+        OPENSEARCH_AUTH="none",
+        DEAD_LETTER_QUEUE_URL=queue_url,
+        INDEX_PREFIX=prefix,
+        POWERTOOLS_METRICS_NAMESPACE="projector-tests",
+    )
+    return Env(
+        Table(moto_server.url), Search(osmem.url, prefix), queue_url, sqs, prefix, osmem.url, moto_server.url
+    )
