@@ -1,0 +1,81 @@
+"""Read-side helpers over opensearch-py: which indices an alias spans, and every document's version.
+
+Reconcile and reindex read concrete indices (not the filtered read alias), because tombstones matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from opensearchpy.exceptions import NotFoundError
+
+from ops.errors import OpsError
+
+if TYPE_CHECKING:
+    from opensearchpy import OpenSearch
+
+
+@dataclass(frozen=True, slots=True)
+class DocVersion:
+    """One document as reconcile sees it: its id, external version and whether it is a tombstone."""
+
+    doc_id: str
+    version: int
+    tombstone: bool
+
+
+def alias_indices(client: OpenSearch, alias: str) -> list[str]:
+    """The concrete indices behind `alias`, sorted; [] when the alias does not exist."""
+    try:
+        found: dict[str, Any] = client.indices.get_alias(name=alias)
+    except NotFoundError:
+        return []
+    return sorted(found)
+
+
+def require_alias_indices(client: OpenSearch, alias: str) -> list[str]:
+    indices = alias_indices(client, alias)
+    if not indices:
+        raise OpsError(
+            f"alias {alias!r} does not exist: create indices and aliases first (python -m projector.indices)"
+        )
+    return indices
+
+
+def iter_versions(client: OpenSearch, index: str, page_size: int = 1000) -> Iterator[DocVersion]:
+    """Every document of `index` (tombstones included) in `id` order, paged with `search_after`."""
+    after: list[Any] | None = None
+    while True:
+        body: dict[str, Any] = {
+            "size": page_size,
+            "sort": [{"id": "asc"}],
+            "version": True,
+            "_source": ["tombstone"],
+            "query": {"match_all": {}},
+        }
+        if after is not None:
+            body["search_after"] = after
+        hits = client.search(index=index, body=body)["hits"]["hits"]
+        for hit in hits:
+            source = hit.get("_source") or {}
+            yield DocVersion(hit["_id"], int(hit["_version"]), source.get("tombstone") is True)
+        if len(hits) < page_size:
+            return
+        after = hits[-1]["sort"]
+
+
+def get_versions(client: OpenSearch, index: str, doc_ids: list[str]) -> dict[str, DocVersion]:
+    """Current version and tombstone flag of the given documents (absent ones are left out)."""
+    found: dict[str, DocVersion] = {}
+    for start in range(0, len(doc_ids), 500):
+        chunk = doc_ids[start : start + 500]
+        reply = client.mget(index=index, body={"ids": chunk}, params={"_source_includes": "tombstone"})
+        for doc in reply["docs"]:
+            if doc.get("found"):
+                source = doc.get("_source") or {}
+                found[doc["_id"]] = DocVersion(
+                    doc["_id"], int(doc["_version"]), source.get("tombstone") is True
+                )
+    return found

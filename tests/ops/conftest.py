@@ -1,0 +1,63 @@
+"""A fresh table, queues and indices per test (unique names, index prefix) on the session's servers."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from opshelpers import OpsEnv
+
+from devstack.definitions import create_table_request
+from devstack.servers import ChildServer
+from ops.stack import Stack, dynamodb_client, opensearch_client, sqs_client
+from ops.writer import transport_for
+from projector import handler
+from projector.indices import ensure_indices
+
+
+@pytest.fixture
+def ops_env(moto_server: ChildServer, osmem: ChildServer, tmp_path: Path) -> Iterator[OpsEnv]:
+    name = f"ops-{uuid.uuid4().hex[:8]}"
+    stack = Stack(
+        region="us-east-1",
+        table_name=name,
+        search_endpoint=osmem.url,
+        dead_letter_queue_url="pending",
+        dynamodb_endpoint=moto_server.url,
+        sqs_endpoint=moto_server.url,
+        search_auth="none",
+        source="test",
+    )
+    dynamodb = dynamodb_client(stack)
+    dynamodb.create_table(**create_table_request(name))
+    sqs = sqs_client(stack)
+    dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    on_failure = sqs.create_queue(QueueName=f"{name}-on-failure")["QueueUrl"]
+    stack = Stack(**{**stack.__dict__, "dead_letter_queue_url": dlq, "on_failure_queue_url": on_failure})
+    prefix = f"{name}-"
+    ensure_indices(transport_for(osmem.url, "none", "us-east-1"), prefix)
+    stream_arn = dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    (tmp_path / "stack.json").write_text(
+        json.dumps(
+            {
+                "region": stack.region,
+                "table_name": name,
+                "search_endpoint": osmem.url,
+                "dead_letter_queue_url": dlq,
+                "on_failure_queue_url": on_failure,
+                "dynamodb_endpoint": moto_server.url,
+                "sqs_endpoint": moto_server.url,
+                "graphql_url": None,
+                "auth": {},
+            }
+        )
+    )
+    env = OpsEnv(stack, prefix, stream_arn, dynamodb, sqs, opensearch_client(stack), tmp_path)
+    yield env
+    env.stop_projector()
+    handler.reset()
+    for index in env.search.indices.get(index=f"{prefix}*"):
+        env.search.indices.delete(index=index)
