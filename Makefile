@@ -3,13 +3,14 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test install lint clean
+.PHONY: demo test install lint clean chromium
 
 demo: install
 	$(PY) scripts/dev.py demo
 
-test: install
+test: install web/node_modules/.installed $(CHROMIUM)
 	$(VENV)/bin/pytest
 
 install: $(VENV)/.installed node_modules/.installed
@@ -23,6 +24,16 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The web example's own packages (Vite, aws-amplify, playwright-core), for its browser test.
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium drives the browser test: test tools' own browser downloads cannot reach their hosts.
+chromium: $(CHROMIUM)
+$(CHROMIUM):
+	apt-get update && apt-get install -y chromium
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,48 @@
+// Debian's Chromium driven by playwright-core (test tools' own browser downloads cannot work here).
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const PAGE_URL = process.env.PAGE_URL ?? 'http://127.0.0.1:4173/';
+export const ARTIFACTS = process.env.ARTIFACTS ?? join(process.cwd(), '..', 'test-artifacts', 'web');
+
+// No background networking: this machine's network is closed and Chromium's own calls would only fail.
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Starts Chromium with a fresh profile; `close()` stops it and removes the profile. */
+export async function launch() {
+  const profile = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1360, height: 900 },
+  });
+  const errors = [];
+  context.on('weberror', (error) => errors.push(String(error.error())));
+  return {
+    context,
+    errors,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a full-page screenshot under test-artifacts/web/. */
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,176 @@
+// The API as the page uses it: GraphQL documents for schema/schema.graphql, sent with Amplify's
+// generateClient, and AppSync's typed errors (errorType) turned into one ApiError class.
+import { generateClient } from 'aws-amplify/api';
+
+export type Category = 'APARTMENT' | 'HOUSE' | 'ROOM' | 'STUDIO' | 'OFFICE' | 'LAND';
+export type ListingStatus = 'ACTIVE' | 'PAUSED' | 'SOLD';
+export type SearchSort = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'DISTANCE';
+export const CATEGORIES: Category[] = ['APARTMENT', 'HOUSE', 'ROOM', 'STUDIO', 'OFFICE', 'LAND'];
+
+export interface GeoPoint {
+  lat: number;
+  lon: number;
+}
+
+export interface Listing {
+  id: string;
+  title: string;
+  description: string | null;
+  category: Category;
+  tags: string[];
+  price: number;
+  currency: string;
+  location: GeoPoint;
+  city: string;
+  owner: string;
+  status: ListingStatus;
+  createdAt: string;
+  updatedAt: string;
+  version: string;
+  distanceKm?: number | null;
+}
+
+export interface ListingFields {
+  title: string;
+  description: string;
+  category: Category;
+  tags: string[];
+  price: number;
+  currency: string;
+  location: GeoPoint;
+  city: string;
+  status: ListingStatus;
+}
+
+export interface ListingFilter {
+  categories?: Category[];
+  minPrice?: number;
+  maxPrice?: number;
+  owner?: string;
+}
+
+export interface SearchInput {
+  query?: string;
+  filter?: ListingFilter;
+  near?: { lat: number; lon: number; radiusKm: number };
+  sort?: SearchSort;
+  limit?: number;
+  nextToken?: string | null;
+}
+
+export interface SearchResult {
+  items: Listing[];
+  total: number;
+  nextToken: string | null;
+  facets: {
+    categories: { key: string; count: number }[];
+    priceRanges: { from: number | null; to: number | null; count: number }[];
+  };
+}
+
+const LISTING_FIELDS = `id title description category tags price currency location { lat lon } city owner
+  status createdAt updatedAt version`;
+
+const SEARCH = `query Search($query: String, $filter: ListingFilter, $near: GeoRadiusInput, $sort: SearchSort,
+    $limit: Int, $nextToken: String) {
+  searchListings(query: $query, filter: $filter, near: $near, sort: $sort, limit: $limit, nextToken: $nextToken) {
+    items { ${LISTING_FIELDS} distanceKm }
+    total
+    nextToken
+    facets { categories { key count } priceRanges { from to count } }
+  }
+}`;
+
+const GET = `query Get($id: ID!) { getListing(id: $id) { ${LISTING_FIELDS} } }`;
+const CREATE = `mutation Create($input: CreateListingInput!) { createListing(input: $input) { ${LISTING_FIELDS} } }`;
+const UPDATE = `mutation Update($input: UpdateListingInput!) { updateListing(input: $input) { ${LISTING_FIELDS} } }`;
+const DELETE = `mutation Delete($input: DeleteListingInput!) { deleteListing(input: $input) { ${LISTING_FIELDS} } }`;
+
+/** An API failure with AppSync's errorType (ConflictError, ValidationError, ...) or NetworkError. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface GraphQLErrorLike {
+  message?: string;
+  errorType?: string;
+  /** Set by Amplify when the request itself failed, e.g. `{name: 'NetworkError'}`. */
+  originalError?: { name?: string; message?: string } | null;
+}
+
+/**
+ * Amplify rejects with the whole GraphQL result when it has errors (AppSync's `errorType` on each),
+ * wraps a failed request as such a result with the cause in `originalError`, and throws plain Errors
+ * for client-side problems such as a missing sign-in.
+ */
+export function toApiError(failure: unknown): ApiError {
+  if (failure instanceof ApiError) return failure;
+  const errors = (failure as { errors?: GraphQLErrorLike[] } | null)?.errors;
+  if (Array.isArray(errors) && errors.length > 0) {
+    const first = errors[0] ?? {};
+    const type = first.errorType ?? first.originalError?.name ?? 'GraphQLError';
+    return new ApiError(type, first.originalError?.message ?? first.message ?? 'request failed');
+  }
+  if (failure instanceof Error) return new ApiError(failure.name, failure.message);
+  return new ApiError('Error', String(failure));
+}
+
+type AuthMode = 'apiKey' | 'userPool';
+// The slice of Amplify's client used here; its full generic types (built for Gen 2 data models) are far
+// heavier than untyped documents need.
+interface Client {
+  graphql(options: { query: string; variables: Record<string, unknown>; authMode?: AuthMode }): Promise<unknown>;
+}
+
+async function call<T>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  authMode?: AuthMode,
+): Promise<T> {
+  try {
+    const result = (await client.graphql({ query, variables, ...(authMode ? { authMode } : {}) })) as {
+      data: T;
+    };
+    return result.data;
+  } catch (failure) {
+    throw toApiError(failure);
+  }
+}
+
+export class Api {
+  /** Reads use the API key when signed out (if the stack has one), the user's token when signed in. */
+  // Made after Amplify.configure, so the client sees the stack's endpoint.
+  private readonly client = generateClient() as unknown as Client;
+
+  constructor(private readonly readMode: () => AuthMode | undefined) {}
+
+  async search(input: SearchInput): Promise<SearchResult> {
+    const data = await call<{ searchListings: SearchResult }>(this.client, SEARCH, { ...input }, this.readMode());
+    return data.searchListings;
+  }
+
+  async get(id: string): Promise<Listing | null> {
+    return (await call<{ getListing: Listing | null }>(this.client, GET, { id }, this.readMode())).getListing;
+  }
+
+  async create(fields: ListingFields): Promise<Listing> {
+    return (await call<{ createListing: Listing }>(this.client, CREATE, { input: fields }, 'userPool')).createListing;
+  }
+
+  async update(id: string, expectedVersion: string, fields: ListingFields): Promise<Listing> {
+    const input = { id, expectedVersion, ...fields };
+    return (await call<{ updateListing: Listing }>(this.client, UPDATE, { input }, 'userPool')).updateListing;
+  }
+
+  async remove(id: string, expectedVersion: string): Promise<Listing> {
+    const input = { id, expectedVersion };
+    return (await call<{ deleteListing: Listing }>(this.client, DELETE, { input }, 'userPool')).deleteListing;
+  }
+}

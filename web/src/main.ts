@@ -1,0 +1,300 @@
+// The page: wires the search panel, the results and the listing editor to the API.
+import './style.css';
+import { Api, ApiError, CATEGORIES, toApiError } from './api';
+import type { Category, Listing, SearchInput, SearchResult, SearchSort } from './api';
+import { type Authenticator, type User, configureAmplify } from './auth';
+import { loadConfig } from './config';
+import { byId, el, show } from './dom';
+import { FormError, fillListing, readListing } from './form';
+import { type Target, waitForSearch } from './sync';
+import { card, categoryFacets, priceFacets } from './view';
+
+const PAGE_SIZE = 10;
+
+const state = {
+  user: null as User | null,
+  categories: new Set<string>(),
+  facets: null as SearchResult['facets'] | null,
+  items: [] as Listing[],
+  total: 0,
+  nextToken: null as string | null,
+  editing: null as Listing | null,
+  searchRun: 0, // only the newest search may render
+  syncRun: 0, // only the newest write may update the sync banner
+};
+
+const searchForm = byId<HTMLFormElement>('search-form');
+const listingForm = byId<HTMLFormElement>('listing-form');
+const formMessage = byId('form-message');
+const syncBanner = byId('sync');
+const input = (id: string): HTMLInputElement => byId<HTMLInputElement>(id);
+
+function numberOrNull(id: string): number | null {
+  const text = input(id).value.trim();
+  return text === '' ? null : Number(text);
+}
+
+function searchInput(): SearchInput {
+  const query = input('q').value.trim();
+  const [minPrice, maxPrice] = [numberOrNull('min-price'), numberOrNull('max-price')];
+  const [lat, lon, radiusKm] = [numberOrNull('near-lat'), numberOrNull('near-lon'), numberOrNull('near-km')];
+  const filter: SearchInput['filter'] = {};
+  if (state.categories.size) filter.categories = [...state.categories] as Category[];
+  if (minPrice !== null) filter.minPrice = minPrice;
+  if (maxPrice !== null) filter.maxPrice = maxPrice;
+  return {
+    ...(query ? { query } : {}),
+    filter,
+    ...(lat !== null && lon !== null && radiusKm !== null ? { near: { lat, lon, radiusKm } } : {}),
+    sort: byId<HTMLSelectElement>('sort').value as SearchSort,
+    limit: PAGE_SIZE,
+  };
+}
+
+function mine(listing: Listing): boolean {
+  return state.user !== null && state.user.identities.includes(listing.owner);
+}
+
+function renderResults(): void {
+  const actions = { mine, edit: (l: Listing) => void startEdit(l), remove: (l: Listing) => void remove(l) };
+  byId('results').replaceChildren(...state.items.map((listing) => card(listing, actions)));
+  byId('summary').textContent =
+    state.total === 0 ? 'No listings match.' : `${state.total} listings · showing ${state.items.length}`;
+  byId('more').hidden = state.nextToken === null;
+  byId('facet-categories').replaceChildren(
+    ...categoryFacets(state.facets, state.categories, (category, checked) => {
+      if (checked) state.categories.add(category);
+      else state.categories.delete(category);
+      void runSearch();
+    }),
+  );
+  byId('facet-prices').replaceChildren(
+    ...priceFacets(state.facets, (from, to) => {
+      input('min-price').value = from === null ? '' : String(from);
+      input('max-price').value = to === null ? '' : String(to);
+      void runSearch();
+    }),
+  );
+}
+
+async function runSearch(more = false): Promise<void> {
+  const run = ++state.searchRun;
+  const request = { ...searchInput(), ...(more ? { nextToken: state.nextToken } : {}) };
+  searchForm.setAttribute('aria-busy', 'true');
+  try {
+    const result = await api.search(request);
+    if (run !== state.searchRun) return;
+    state.items = more ? [...state.items, ...result.items] : result.items;
+    state.total = result.total;
+    state.nextToken = result.nextToken;
+    state.facets = result.facets;
+    show(byId('search-error'), null);
+    renderResults();
+  } catch (failure) {
+    if (run === state.searchRun) show(byId('search-error'), describe(toApiError(failure)));
+  } finally {
+    if (run === state.searchRun) searchForm.removeAttribute('aria-busy');
+  }
+}
+
+function describe(error: ApiError): string {
+  switch (error.errorType) {
+    case 'NetworkError':
+      return `The API did not answer: ${error.message}`;
+    case 'UnauthorizedError':
+    case 'Unauthorized':
+      return `Not allowed: ${error.message}${state.user ? '' : ' (sign in first)'}`;
+    case 'SearchUnavailableError':
+      return `Search is unavailable right now: ${error.message}`;
+    default:
+      return `${error.errorType}: ${error.message}`;
+  }
+}
+
+/** After a write: say so, poll search until it shows the write, then refresh the results. */
+async function trackSearch(target: Target): Promise<void> {
+  const run = ++state.syncRun;
+  const what = target.kind === 'deleted' ? 'deletion' : `version ${target.listing.version}`;
+  syncBanner.dataset.state = 'pending';
+  syncBanner.dataset.version = target.listing.version;
+  syncBanner.textContent = `Saved “${target.listing.title}” (${what}). Waiting for search to catch up…`;
+  try {
+    const outcome = await waitForSearch(api, target);
+    if (run !== state.syncRun) return;
+    const seconds = (outcome.elapsedMs / 1000).toFixed(1);
+    syncBanner.dataset.state = outcome.caughtUp ? 'caught-up' : 'lagging';
+    syncBanner.textContent = outcome.caughtUp
+      ? `Search has caught up with “${target.listing.title}” (${what}) after ${seconds} s.`
+      : `Search still does not show “${target.listing.title}” (${what}) after ${seconds} s; results may be stale.`;
+  } catch (failure) {
+    if (run !== state.syncRun) return;
+    syncBanner.dataset.state = 'lagging';
+    syncBanner.textContent = `Could not check search: ${describe(toApiError(failure))}`;
+  }
+  await runSearch();
+}
+
+function setEditing(listing: Listing | null): void {
+  state.editing = listing;
+  fillListing(listingForm, listing);
+  byId('editor-title').textContent = listing ? 'Edit listing' : 'New listing';
+  byId('save').textContent = listing ? 'Save changes' : 'Create listing';
+  byId('cancel-edit').hidden = listing === null;
+  const editing = byId('editing');
+  editing.hidden = listing === null;
+  editing.textContent = listing ? `Editing ${listing.id} at version ${listing.version}` : '';
+  editing.dataset.version = listing?.version ?? '';
+}
+
+function message(kind: 'ok' | 'error' | 'conflict', content: string, ...extra: Node[]): void {
+  formMessage.className = `message ${kind}`;
+  formMessage.dataset.kind = kind;
+  show(formMessage, el('span', {}, content, ...extra));
+}
+
+/** Edit from a consistent read (getListing), so the expected version is the current one. */
+async function startEdit(listing: Listing): Promise<void> {
+  try {
+    const current = await api.get(listing.id);
+    if (!current) {
+      message('error', `“${listing.title}” no longer exists; search will drop it shortly.`);
+      return;
+    }
+    setEditing(current);
+    show(formMessage, null);
+    listingForm.scrollIntoView({ block: 'nearest' });
+  } catch (failure) {
+    message('error', describe(toApiError(failure)));
+  }
+}
+
+function conflict(listing: Listing, action: string): void {
+  const reload = el('button', { type: 'button', id: 'load-latest' }, 'Load latest version');
+  reload.addEventListener('click', () => void startEdit(listing));
+  message(
+    'conflict',
+    `Not ${action}: someone changed “${listing.title}” after you loaded version ${listing.version}. ` +
+      'Your edit was not applied. ',
+    reload,
+  );
+}
+
+async function save(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  const editing = state.editing;
+  const button = byId<HTMLButtonElement>('save');
+  button.disabled = true;
+  try {
+    const fields = readListing(listingForm);
+    const saved = editing
+      ? await api.update(editing.id, editing.version, fields)
+      : await api.create(fields);
+    setEditing(editing ? saved : null);
+    message('ok', editing ? `Saved version ${saved.version}.` : `Created “${saved.title}”.`);
+    void trackSearch({ kind: 'version', listing: saved });
+  } catch (failure) {
+    if (failure instanceof FormError) message('error', failure.message);
+    else {
+      const error = toApiError(failure);
+      if (error.errorType === 'ConflictError' && editing) conflict(editing, 'saved');
+      else message('error', describe(error));
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function remove(listing: Listing): Promise<void> {
+  if (!window.confirm(`Delete “${listing.title}”?`)) return;
+  try {
+    // The version search showed may be behind: delete what the consistent read says is current.
+    const current = state.editing?.id === listing.id ? state.editing : listing;
+    const deleted = await api.remove(listing.id, current.version);
+    if (state.editing?.id === listing.id) setEditing(null);
+    message('ok', `Deleted “${deleted.title}”.`);
+    void trackSearch({ kind: 'deleted', listing: deleted });
+  } catch (failure) {
+    const error = toApiError(failure);
+    if (error.errorType === 'ConflictError') conflict(listing, 'deleted');
+    else message('error', describe(error));
+  }
+}
+
+function renderUser(auth: Authenticator): void {
+  const signedIn = state.user !== null;
+  byId('signin').hidden = signedIn;
+  byId('signedin').hidden = !signedIn;
+  byId('me').textContent = state.user?.username ?? '';
+  byId('editor-hint').hidden = signedIn;
+  for (const control of Array.from(listingForm.elements) as HTMLInputElement[]) control.disabled = !signedIn;
+  const select = byId<HTMLSelectElement>('signin-user');
+  select.hidden = auth.kind !== 'local';
+  input('signin-username').hidden = auth.kind !== 'cognito';
+  input('signin-password').hidden = auth.kind !== 'cognito';
+  if (auth.kind === 'local' && select.options.length === 0) {
+    select.replaceChildren(...auth.knownUsers.map((name) => el('option', { value: name }, name)));
+  }
+}
+
+function wire(auth: Authenticator): void {
+  searchForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void runSearch();
+  });
+  byId('sort').addEventListener('change', () => void runSearch());
+  byId('more').addEventListener('click', () => void runSearch(true));
+  byId('clear').addEventListener('click', () => {
+    searchForm.reset();
+    state.categories.clear();
+    void runSearch();
+  });
+  listingForm.addEventListener('submit', (event) => void save(event));
+  byId('cancel-edit').addEventListener('click', () => {
+    setEditing(null);
+    show(formMessage, null);
+  });
+  byId('signin').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const username = auth.kind === 'local' ? byId<HTMLSelectElement>('signin-user').value : input('signin-username').value;
+    auth
+      .signIn(username, input('signin-password').value)
+      .then((user) => {
+        state.user = user;
+        renderUser(auth);
+        renderResults();
+      })
+      .catch((failure: unknown) => show(byId('page-error'), `Sign-in failed: ${String(failure)}`));
+  });
+  byId('signout').addEventListener('click', () => {
+    void auth.signOut().then(() => {
+      state.user = null;
+      setEditing(null);
+      renderUser(auth);
+      renderResults();
+    });
+  });
+}
+
+const category = listingForm.elements.namedItem('category') as HTMLSelectElement;
+category.replaceChildren(...CATEGORIES.map((name) => el('option', { value: name }, name)));
+
+let api: Api;
+let authenticator: Authenticator;
+
+async function start(): Promise<void> {
+  const config = await loadConfig();
+  authenticator = configureAmplify(config);
+  const apiKey = config.auth.api_key;
+  api = new Api(() => (state.user ? 'userPool' : apiKey ? 'apiKey' : undefined));
+  byId('stack').textContent = `${config.local_users ? 'local stack' : 'AWS'} · ${config.graphql_url}`;
+  wire(authenticator);
+  state.user = await authenticator.current().catch(() => null);
+  renderUser(authenticator);
+  setEditing(null);
+  await runSearch();
+  document.body.dataset.ready = 'true';
+}
+
+start().catch((failure: unknown) => {
+  show(byId('page-error'), failure instanceof ApiError ? describe(failure) : String(failure));
+});
