@@ -5,6 +5,8 @@ runs the real projector on the table's stream in-process (devstack's StreamPolle
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from ops.writer import ProjectionWriter, transport_for
 from projector import handler
 from projector.rules import ENTITIES
 
+REPO = Path(__file__).resolve().parents[2]
 CITIES = ("Lisbon", "Porto", "Faro", "Braga")
 
 
@@ -178,3 +181,13 @@ class OpsEnv:
         return int(attributes["ApproximateNumberOfMessages"]) + int(
             attributes["ApproximateNumberOfMessagesNotVisible"]
         )
+
+
+def run_script(
+    env: OpsEnv, script: str, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run `scripts/<script>` against the test's stack as a user would."""
+    command = [sys.executable, str(REPO / "scripts" / script), "-s", str(env.tmp / "stack.json")]
+    return subprocess.run(
+        [*command, "-p", env.prefix, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )

@@ -1,0 +1,51 @@
+"""Compare the table with every index the projector writes; report drift; `--repair` fixes it.
+
+    python scripts/reconcile.py [--stack-file F | --terraform-dir D] [--json] [--repair]
+
+Exit code 0: no drift; 1: drift found (repaired or not; run again to confirm); 2: error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ops import cli
+from ops.reconcile import reconcile
+from ops.stack import dynamodb_client, opensearch_client
+from ops.writer import ProjectionWriter
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.parser("reconcile.py", __doc__.splitlines()[0])
+    cli.entity_option(parser)
+    parser.add_argument(
+        "-r", "--repair", action="store_true", help="re-project drifted items, tombstone orphans"
+    )
+    parser.add_argument("--segments", type=int, default=4, help="parallel scan segments (default 4)")
+    parser.add_argument(
+        "--settle", type=float, default=2.0, help="seconds to wait before re-checking candidates (default 2)"
+    )
+    args = parser.parse_args(argv)
+
+    def command() -> int:
+        stack = cli.stack_from(args)
+        writer = ProjectionWriter(cli.search_transport(stack), {}) if args.repair else None
+        report = reconcile(
+            dynamodb_client(stack),
+            stack.table_name,
+            opensearch_client(stack),
+            writer,
+            prefix=args.index_prefix,
+            entities=cli.entities(args.entity),
+            segments=args.segments,
+            settle_seconds=args.settle,
+            repair=args.repair,
+        )
+        cli.emit(args, report.text(), report.as_json())
+        return cli.EXIT_ATTENTION if report.drift_count else cli.EXIT_OK
+
+    return cli.run(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
