@@ -1,0 +1,91 @@
+"""A small GraphQL client for AppSync: IAM (SigV4, service `appsync`), API key or a user token.
+
+Used by the seed script, the demo and the benchmark, against the local endpoint or a deployed API alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+
+class GraphQLClientError(RuntimeError):
+    """Base of the client's errors."""
+
+
+class EndpointUnreachable(GraphQLClientError):
+    """No connection to the GraphQL endpoint (the stack is down, or the URL is wrong)."""
+
+
+class GraphQLError(GraphQLClientError):
+    """The API answered with errors; `error_type` is AppSync's `errorType` of the first one."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        first = errors[0] if errors else {}
+        self.error_type: str = str(first.get("errorType") or "GraphQLError")
+        super().__init__(f"{self.error_type}: {first.get('message', errors)}")
+
+
+@dataclass
+class GraphQLClient:
+    """POST queries to one endpoint. `auth` is `iam`, `api_key` or `token`."""
+
+    url: str
+    region: str = "us-east-1"
+    auth: str = "iam"
+    api_key: str | None = None
+    token: str | None = None
+    credentials: Credentials | None = None
+    timeout_s: float = 30.0
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self) -> None:
+        if self.auth == "iam" and self.credentials is None:
+            found = boto3.Session().get_credentials()
+            if found is None:
+                raise GraphQLClientError("IAM auth needs AWS credentials (none found in the environment)")
+            self.credentials = found
+
+    def _headers(self, body: bytes) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self.auth == "api_key":
+            headers["x-api-key"] = self.api_key or ""
+        elif self.auth == "token":
+            headers["Authorization"] = self.token or ""
+        else:
+            request = AWSRequest("POST", self.url, data=body, headers=headers)
+            SigV4Auth(self.credentials, "appsync", self.region).add_auth(request)
+            headers = dict(request.headers.items())
+        return headers
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one operation; return its `data`, or raise GraphQLError / EndpointUnreachable."""
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        try:
+            response = self.session.post(
+                self.url, data=body, headers=self._headers(body), timeout=self.timeout_s
+            )
+        except requests.ConnectionError as error:
+            raise EndpointUnreachable(f"cannot reach the GraphQL endpoint {self.url}: {error}") from error
+        except requests.Timeout as error:
+            raise EndpointUnreachable(f"no answer from {self.url} within {self.timeout_s} s") from error
+        try:
+            payload = response.json()
+        except ValueError as error:
+            raise GraphQLClientError(
+                f"HTTP {response.status_code} from {self.url}: {response.text[:200]}"
+            ) from error
+        if payload.get("errors"):
+            raise GraphQLError(payload["errors"])
+        if response.status_code >= 400:
+            raise GraphQLClientError(f"HTTP {response.status_code} from {self.url}: {response.text[:200]}")
+        data: dict[str, Any] = payload.get("data") or {}
+        return data

@@ -1,0 +1,280 @@
+"""The whole local stack: moto, osmem, the local AppSync endpoint and the stream poller, supervised.
+
+`LocalStack.start()` starts every part as a child process on free ports, creates the table, queues,
+indices and aliases, and writes `.dev/stack.json` (docs/design.md §6). `supervise()` then watches the
+children: a crash of any of them stops all of them with a message naming the culprit and its log; a
+SIGINT/SIGTERM stops them cleanly. Logs go to `.dev/logs/<child>.log`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from devstack.resources import Resources, create_resources
+from devstack.servers import LOCAL_AWS_ENV, ChildServer, ServerStartError, free_port, start_moto, start_osmem
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STATE_DIR = REPO_ROOT / ".dev"
+REGION = LOCAL_AWS_ENV["AWS_REGION"]
+
+
+class StackError(RuntimeError):
+    """The local stack could not start, or a part of it failed."""
+
+
+@dataclass
+class StackOptions:
+    state_dir: Path = DEFAULT_STATE_DIR
+    poll_interval_s: float = 0.05
+    appsync: bool = True
+    handler: str = "projector.handler.lambda_handler"
+    start_timeout_s: float = 60.0
+
+
+def projector_env(search_endpoint: str, aws_endpoint: str, dead_letter_queue_url: str) -> dict[str, str]:
+    """The projector's environment (docs/design.md §5) pointed at the local servers."""
+    return {
+        **LOCAL_AWS_ENV,
+        "OPENSEARCH_ENDPOINT": search_endpoint,
+        "OPENSEARCH_AUTH": "none",
+        "DEAD_LETTER_QUEUE_URL": dead_letter_queue_url,
+        # boto3 sends every AWS call (the projector's SQS writes) to moto.
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "POWERTOOLS_SERVICE_NAME": "projector",
+        "POWERTOOLS_METRICS_NAMESPACE": "appsync-cqrs-local",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def start_child(
+    name: str, argv: list[str], env: Mapping[str, str], log_dir: Path, timeout_s: float
+) -> tuple[ChildServer, dict[str, Any]]:
+    """Start `argv` with stdout and stderr in `.dev/logs/`, and wait for its first JSON line on stdout."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = log_dir / f"{name}.out", log_dir / f"{name}.log"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, **env}, cwd=REPO_ROOT)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for line in out_path.read_text(errors="replace").splitlines():
+            with contextlib.suppress(json.JSONDecodeError):
+                ready = json.loads(line)
+                if isinstance(ready, dict):
+                    return ChildServer(name, str(ready.get("url", "")), process), ready
+        if process.poll() is not None:
+            code = process.returncode
+            raise StackError(
+                f"{name} exited during start-up with code {code}; {err_path}:\n{_tail(err_path)}"
+            )
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    raise StackError(f"{name} was not ready within {timeout_s:.0f} s; {err_path}:\n{_tail(err_path)}")
+
+
+@dataclass
+class LocalStack:
+    options: StackOptions = field(default_factory=StackOptions)
+    children: dict[str, ChildServer] = field(default_factory=dict)
+    resources: Resources | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    _stopping: bool = False
+
+    @property
+    def stack_file(self) -> Path:
+        return self.options.state_dir / "stack.json"
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.options.state_dir / "poller-checkpoint.json"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.options.state_dir / "logs"
+
+    def start(self) -> dict[str, Any]:
+        """Start every part and write `stack.json`; on any failure stop what started and raise StackError."""
+        self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        # A new moto has a new stream: an old checkpoint would name a stream that no longer exists.
+        self.checkpoint_file.unlink(missing_ok=True)
+        try:
+            self._start()
+        except (ServerStartError, StackError, subprocess.SubprocessError, OSError) as error:
+            self.stop()
+            raise StackError(str(error)) from error
+        except BaseException:
+            self.stop()
+            raise
+        return self.info
+
+    def _start(self) -> None:
+        moto = self.children["moto"] = start_moto()
+        osmem = self.children["osmem"] = start_osmem()
+        self.resources = create_resources(moto.url, REGION)
+        self._ensure_indices(osmem.url)
+        api_key = "local-" + secrets.token_hex(12)
+        token_secret = secrets.token_hex(24)
+        graphql_url = None
+        if self.options.appsync:
+            graphql_url = self._start_appsync(api_key, token_secret)
+        self.start_poller()
+        self.info = {
+            "graphql_url": graphql_url,
+            "region": REGION,
+            "auth": {"api_key": api_key, "user_pool_id": None, "user_pool_client_id": None, "iam": True},
+            "table_name": self.resources.table_name,
+            "search_endpoint": osmem.url,
+            "dead_letter_queue_url": self.resources.dead_letter_queue_url,
+            "on_failure_queue_url": self.resources.on_failure_queue_url,
+            "dynamodb_endpoint": moto.url,
+            "sqs_endpoint": moto.url,
+            # Append the username: prints a local user-pool token for the Authorization header.
+            "token_command": [
+                sys.executable,
+                "-m",
+                "devstack.appsync",
+                "token",
+                "--token-secret",
+                token_secret,
+            ],
+            "stream_arn": self.resources.stream_arn,
+            "logs": str(self.log_dir),
+        }
+        self.write_stack_file()
+
+    def _ensure_indices(self, search_endpoint: str) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "projector.indices", "--endpoint", search_endpoint, "--auth", "none"],
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+            check=False,
+            timeout=60,
+        )
+        if result.returncode != 0:
+            raise StackError(f"creating indices failed: {result.stderr.strip() or result.stdout.strip()}")
+
+    def _start_appsync(self, api_key: str, token_secret: str) -> str:
+        assert self.resources is not None
+        argv = [
+            sys.executable, "-m", "devstack.appsync", "serve",
+            "--port", str(free_port()),
+            "--dynamodb-endpoint", self.children["moto"].url,
+            "--opensearch-endpoint", self.children["osmem"].url,
+            "--table", self.resources.table_name,
+            "--api-key", api_key,
+            "--token-secret", token_secret,
+        ]  # fmt: skip
+        child, ready = start_child("appsync", argv, LOCAL_AWS_ENV, self.log_dir, self.options.start_timeout_s)
+        self.children["appsync"] = child
+        return str(ready["url"])
+
+    def start_poller(self) -> ChildServer:
+        """Start (or restart) the stream poller; it resumes from the checkpoint file."""
+        assert self.resources is not None
+        moto, osmem = self.children["moto"], self.children["osmem"]
+        argv = [
+            sys.executable, "-m", "devstack.poller",
+            "--endpoint", moto.url,
+            "--table", self.resources.table_name,
+            "--checkpoint", str(self.checkpoint_file),
+            "--on-failure-queue-url", self.resources.on_failure_queue_url,
+            "--region", REGION,
+            "--poll-interval", str(self.options.poll_interval_s),
+            "--handler", self.options.handler,
+        ]  # fmt: skip
+        env = projector_env(osmem.url, moto.url, self.resources.dead_letter_queue_url)
+        child, _ = start_child("poller", argv, env, self.log_dir, self.options.start_timeout_s)
+        self.children["poller"] = child
+        if self.info:
+            self.write_stack_file()
+        return child
+
+    def write_stack_file(self) -> None:
+        pids = {name: child.pid for name, child in self.children.items()}
+        self.info["pids"] = {**pids, "supervisor": os.getpid()}
+        temporary = self.stack_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.info, indent=2) + "\n")
+        os.replace(temporary, self.stack_file)
+
+    def stop(self) -> None:
+        """Stop the children, newest first (the poller before the servers it talks to)."""
+        self._stopping = True
+        for name in reversed(list(self.children)):
+            self.children[name].stop()
+        with contextlib.suppress(FileNotFoundError):
+            if json.loads(self.stack_file.read_text()).get("pids", {}).get("supervisor") == os.getpid():
+                self.stack_file.unlink()
+
+    def crashed(self) -> tuple[str, ChildServer] | None:
+        for name, child in self.children.items():
+            if not child.alive():
+                return name, child
+        return None
+
+    def supervise(self, out: TextIO = sys.stderr) -> int:
+        """Block until SIGINT/SIGTERM (exit 0) or a child's crash (exit 1); stop everything either way."""
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            self._stopping = True
+
+        previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not self._stopping:
+                crash = self.crashed()
+                # A terminal's Ctrl-C reaches the children too; that is a stop, not a crash.
+                if crash and crash[1].process.returncode != -signal.SIGINT:
+                    name, child = crash
+                    log = self.log_dir / f"{name}.log"
+                    out.write(
+                        f"dev: {name} (pid {child.pid}) exited with code {child.process.returncode}; "
+                        f"stopping the stack.\n--- last lines of {log} ---\n{_tail(log)}\n"
+                    )
+                    out.flush()
+                    return 1
+                if crash:
+                    break
+                time.sleep(0.2)
+            return 0
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def read_stack_file(state_dir: Path = DEFAULT_STATE_DIR) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads((state_dir / "stack.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return data
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
