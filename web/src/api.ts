@@ -149,7 +149,7 @@ export class Api {
   // Made after Amplify.configure, so the client sees the stack's endpoint.
   private readonly client = generateClient() as unknown as Client;
 
-  constructor(private readonly readMode: () => AuthMode | undefined) {}
+  constructor(private readonly readMode: () => AuthMode) {}
 
   async search(input: SearchInput): Promise<SearchResult> {
     const data = await call<{ searchListings: SearchResult }>(this.client, SEARCH, { ...input }, this.readMode());

@@ -6,7 +6,7 @@ import { type Authenticator, type User, configureAmplify } from './auth';
 import { loadConfig } from './config';
 import { byId, el, show } from './dom';
 import { FormError, fillListing, readListing } from './form';
-import { type Target, waitForSearch } from './sync';
+import { type CatchUp, type Target, waitForSearch } from './sync';
 import { card, categoryFacets, priceFacets } from './view';
 
 const PAGE_SIZE = 10;
@@ -42,11 +42,12 @@ function searchInput(): SearchInput {
   if (state.categories.size) filter.categories = [...state.categories] as Category[];
   if (minPrice !== null) filter.minPrice = minPrice;
   if (maxPrice !== null) filter.maxPrice = maxPrice;
+  const sort = byId<HTMLSelectElement>('sort').value as SearchSort | '';
   return {
     ...(query ? { query } : {}),
     filter,
     ...(lat !== null && lon !== null && radiusKm !== null ? { near: { lat, lon, radiusKm } } : {}),
-    sort: byId<HTMLSelectElement>('sort').value as SearchSort,
+    ...(sort ? { sort } : {}), // none: the API's default
     limit: PAGE_SIZE,
   };
 }
@@ -71,7 +72,8 @@ function renderResults(): void {
   byId('facet-prices').replaceChildren(
     ...priceFacets(state.facets, (from, to) => {
       input('min-price').value = from === null ? '' : String(from);
-      input('max-price').value = to === null ? '' : String(to);
+      // A bucket's upper bound is exclusive and maxPrice inclusive; prices have at most 2 decimals.
+      input('max-price').value = to === null ? '' : String(to - 0.01);
       void runSearch();
     }),
   );
@@ -79,6 +81,10 @@ function renderResults(): void {
 
 async function runSearch(more = false): Promise<void> {
   const run = ++state.searchRun;
+  if (!state.user && !hasApiKey) {
+    show(byId('search-error'), 'Sign in to search: this stack has no API key for signed-out visitors.');
+    return;
+  }
   const request = { ...searchInput(), ...(more ? { nextToken: state.nextToken } : {}) };
   searchForm.setAttribute('aria-busy', 'true');
   try {
@@ -93,7 +99,10 @@ async function runSearch(more = false): Promise<void> {
   } catch (failure) {
     if (run === state.searchRun) show(byId('search-error'), describe(toApiError(failure)));
   } finally {
-    if (run === state.searchRun) searchForm.removeAttribute('aria-busy');
+    if (run === state.searchRun) {
+      searchForm.removeAttribute('aria-busy');
+      document.body.dataset.searches = String(run); // lets tests wait for a search to land
+    }
   }
 }
 
@@ -118,20 +127,24 @@ async function trackSearch(target: Target): Promise<void> {
   syncBanner.dataset.state = 'pending';
   syncBanner.dataset.version = target.listing.version;
   syncBanner.textContent = `Saved “${target.listing.title}” (${what}). Waiting for search to catch up…`;
+  let outcome: CatchUp | ApiError;
   try {
-    const outcome = await waitForSearch(api, target);
-    if (run !== state.syncRun) return;
-    const seconds = (outcome.elapsedMs / 1000).toFixed(1);
-    syncBanner.dataset.state = outcome.caughtUp ? 'caught-up' : 'lagging';
-    syncBanner.textContent = outcome.caughtUp
-      ? `Search has caught up with “${target.listing.title}” (${what}) after ${seconds} s.`
-      : `Search still does not show “${target.listing.title}” (${what}) after ${seconds} s; results may be stale.`;
+    outcome = await waitForSearch(api, target);
   } catch (failure) {
-    if (run !== state.syncRun) return;
-    syncBanner.dataset.state = 'lagging';
-    syncBanner.textContent = `Could not check search: ${describe(toApiError(failure))}`;
+    outcome = toApiError(failure);
   }
-  await runSearch();
+  if (run !== state.syncRun) return;
+  await runSearch(); // refresh the results first, so the banner never claims more than they show
+  if (outcome instanceof ApiError) {
+    syncBanner.dataset.state = 'lagging';
+    syncBanner.textContent = `Could not check search: ${describe(outcome)}`;
+    return;
+  }
+  const seconds = (outcome.elapsedMs / 1000).toFixed(1);
+  syncBanner.dataset.state = outcome.caughtUp ? 'caught-up' : 'lagging';
+  syncBanner.textContent = outcome.caughtUp
+    ? `Search has caught up with “${target.listing.title}” (${what}) after ${seconds} s.`
+    : `Search still does not show “${target.listing.title}” (${what}) after ${seconds} s; results may be stale.`;
 }
 
 function setEditing(listing: Listing | null): void {
@@ -207,9 +220,11 @@ async function save(event: SubmitEvent): Promise<void> {
 async function remove(listing: Listing): Promise<void> {
   if (!window.confirm(`Delete “${listing.title}”?`)) return;
   try {
-    // The version search showed may be behind: delete what the consistent read says is current.
-    const current = state.editing?.id === listing.id ? state.editing : listing;
-    const deleted = await api.remove(listing.id, current.version);
+    // Versions only grow: expect the newest one the page knows (the card's, or the editor's if it
+    // loaded this listing later).
+    const edited = state.editing?.id === listing.id ? state.editing.version : '0';
+    const expected = BigInt(edited) > BigInt(listing.version) ? edited : listing.version;
+    const deleted = await api.remove(listing.id, expected);
     if (state.editing?.id === listing.id) setEditing(null);
     message('ok', `Deleted “${deleted.title}”.`);
     void trackSearch({ kind: 'deleted', listing: deleted });
@@ -280,12 +295,13 @@ category.replaceChildren(...CATEGORIES.map((name) => el('option', { value: name 
 
 let api: Api;
 let authenticator: Authenticator;
+let hasApiKey = false;
 
 async function start(): Promise<void> {
   const config = await loadConfig();
   authenticator = configureAmplify(config);
-  const apiKey = config.auth.api_key;
-  api = new Api(() => (state.user ? 'userPool' : apiKey ? 'apiKey' : undefined));
+  hasApiKey = config.auth.api_key !== null;
+  api = new Api(() => (state.user ? 'userPool' : 'apiKey'));
   byId('stack').textContent = `${config.local_users ? 'local stack' : 'AWS'} · ${config.graphql_url}`;
   wire(authenticator);
   state.user = await authenticator.current().catch(() => null);

@@ -30,7 +30,15 @@ export function card(listing: Listing, actions: CardActions): HTMLLIElement {
     : null;
   return el(
     'li',
-    { class: 'card', 'data-id': listing.id, 'data-version': listing.version },
+    {
+      class: 'card',
+      'data-id': listing.id,
+      'data-version': listing.version,
+      'data-price': String(listing.price),
+      'data-category': listing.category,
+      'data-city': listing.city,
+      'data-distance': listing.distanceKm == null ? '' : String(listing.distanceKm),
+    },
     el(
       'div',
       { class: 'card-head' },
