@@ -1,0 +1,84 @@
+"""Wires the endpoint together: schema + manifest + Node worker + data sources + HTTP server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from devstack.appsync.auth import AuthConfig
+from devstack.appsync.datasources import DataSource, NoneDataSource
+from devstack.appsync.datasources.dynamodb import DynamoDBDataSource
+from devstack.appsync.datasources.opensearch import OpenSearchDataSource
+from devstack.appsync.manifest import load_manifest
+from devstack.appsync.pipeline import Executor
+from devstack.appsync.schema import load_schema
+from devstack.appsync.server import AppSyncHTTPServer, GraphQLApp, install_resolvers
+from devstack.appsync.worker import NodeWorker
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READ_ALIASES = ("listings", "reviews")  # docs/design.md §4: searches only ever use the read aliases
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    dynamodb_endpoint: str
+    opensearch_endpoint: str
+    table: str
+    auth: AuthConfig
+    region: str = "us-east-1"
+    host: str = "127.0.0.1"
+    port: int = 0
+    schema_dir: Path = REPO_ROOT / "schema"
+    resolvers_dir: Path = REPO_ROOT / "resolvers"
+
+
+@dataclass
+class Endpoint:
+    """A running endpoint; `close()` stops the HTTP server and the Node worker."""
+
+    server: AppSyncHTTPServer
+    worker: NodeWorker
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.worker.close()
+
+
+def _data_sources(config: EndpointConfig, types: dict[str, str]) -> dict[str, DataSource]:
+    client: Any = boto3.client("dynamodb", endpoint_url=config.dynamodb_endpoint, region_name=config.region)
+    sources: dict[str, DataSource] = {}
+    for name, kind in types.items():
+        if kind == "AMAZON_DYNAMODB":
+            # Data sources named like `queries` get a read-only role (docs/design.md §7).
+            sources[name] = DynamoDBDataSource(client, config.table, read_only=name == "queries")
+        elif kind == "AMAZON_OPENSEARCH_SERVICE":
+            sources[name] = OpenSearchDataSource(config.opensearch_endpoint, READ_ALIASES)
+        elif kind == "NONE":
+            sources[name] = NoneDataSource()
+        else:
+            raise ValueError(f"data source {name}: type {kind} is not supported by the local endpoint")
+    return sources
+
+
+def start_endpoint(config: EndpointConfig) -> Endpoint:
+    """Build and start the endpoint on a background thread (port 0 picks a free port)."""
+    schema = load_schema(config.schema_dir)
+    manifest = load_manifest(config.resolvers_dir)
+    worker = NodeWorker()
+    try:
+        executor = Executor(worker, _data_sources(config, manifest.data_sources))
+        install_resolvers(schema, manifest, executor, {"TABLE_NAME": config.table})
+        server = AppSyncHTTPServer((config.host, config.port), GraphQLApp(schema, config.auth))
+    except BaseException:
+        worker.close()
+        raise
+    server.start_background()
+    return Endpoint(server, worker)

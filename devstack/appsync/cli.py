@@ -1,0 +1,83 @@
+"""Command line of the local AppSync endpoint (docs/design.md §8).
+
+    python -m devstack.appsync serve --port P --dynamodb-endpoint URL --opensearch-endpoint URL \
+        --table NAME --api-key KEY --token-secret SECRET
+    python -m devstack.appsync token USERNAME --token-secret SECRET
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from devstack.appsync.app import REPO_ROOT, EndpointConfig, start_endpoint
+from devstack.appsync.auth import AuthConfig, issue_token
+from devstack.servers import LOCAL_AWS_ENV
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m devstack.appsync", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve GraphQL at http://HOST:PORT/graphql")
+    serve.add_argument("-p", "--port", type=int, default=0, help="port (0: a free one)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("-d", "--dynamodb-endpoint", required=True, help="DynamoDB endpoint URL (moto server)")
+    serve.add_argument("-o", "--opensearch-endpoint", required=True, help="OpenSearch endpoint URL (osmem)")
+    serve.add_argument("-t", "--table", required=True, help="DynamoDB table name")
+    serve.add_argument("-k", "--api-key", default=None, help="accepted x-api-key (omit: API key auth off)")
+    serve.add_argument("-s", "--token-secret", required=True, help="secret that signs local user-pool tokens")
+    serve.add_argument("-r", "--region", default=LOCAL_AWS_ENV["AWS_REGION"], help="AWS region")
+    serve.add_argument("--schema-dir", type=Path, default=REPO_ROOT / "schema", help="folder of *.graphql")
+    serve.add_argument(
+        "--resolvers-dir", type=Path, default=REPO_ROOT / "resolvers", help="resolvers + manifest"
+    )
+    token = commands.add_parser("token", help="print a local user-pool token for USERNAME")
+    token.add_argument("username", help="the user's name (its `sub` is derived from it)")
+    token.add_argument("-s", "--token-secret", required=True, help="the secret the server was started with")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    # IAM callers sign with the local stack's credentials (docs/design.md §8).
+    iam = {
+        LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"]: LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        os.environ.get("AWS_ACCESS_KEY_ID", LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"]): os.environ.get(
+            "AWS_SECRET_ACCESS_KEY", LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"]
+        ),
+    }
+    config = EndpointConfig(
+        dynamodb_endpoint=args.dynamodb_endpoint,
+        opensearch_endpoint=args.opensearch_endpoint,
+        table=args.table,
+        auth=AuthConfig(token_secret=args.token_secret, api_key=args.api_key, iam_credentials=iam),
+        region=args.region,
+        host=args.host,
+        port=args.port,
+        schema_dir=args.schema_dir,
+        resolvers_dir=args.resolvers_dir,
+    )
+    endpoint = start_endpoint(config)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print(json.dumps({"url": endpoint.url}), flush=True)
+    stop.wait()
+    endpoint.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "token":
+        print(issue_token(args.username, args.token_secret))
+        return 0
+    try:
+        return _serve(args)
+    except (OSError, ValueError) as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
