@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import time
@@ -77,7 +78,7 @@ class Table:
 
 def lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A boto3 ``get_records`` record as Lambda delivers it (epoch-seconds time, source ARN, region)."""
-    shaped = json.loads(json.dumps(record, default=str))
+    shaped = json.loads(json.dumps(record, default=_wire_default))
     created = record["dynamodb"].get("ApproximateCreationDateTime")
     if created is not None:
         shaped["dynamodb"]["ApproximateCreationDateTime"] = float(int(created.timestamp()))
@@ -85,6 +86,13 @@ def lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     shaped["awsRegion"] = "us-east-1"
     shaped["eventSource"] = "aws:dynamodb"
     return shaped
+
+
+def _wire_default(value: Any) -> Any:
+    # boto3 decodes B/BS to bytes; Lambda delivers them as base64 text.
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return str(value)
 
 
 def listing(

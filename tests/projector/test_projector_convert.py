@@ -1,0 +1,124 @@
+"""Lossless conversion of every DynamoDB type, from records moto's stream really produces."""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+
+import pytest
+from projector_testkit import Env, listing
+
+from projector import convert
+from projector.exceptions import ConversionError
+
+EVERY_TYPE = {
+    "pk": {"S": "MISC#1"},
+    "sk": {"S": "MISC"},
+    "s": {"S": "héllo ✓"},
+    "n_int": {"N": "42"},
+    "n_neg": {"N": "-7"},
+    "n_dec": {"N": "12.5"},
+    "n_big_int": {"N": "12345678901234567890123456789012345678"},
+    "n_precise": {"N": "0.12345678901234567890123456789"},
+    "b": {"B": base64.b64encode(b"\x00\x01binary").decode()},
+    "bool": {"BOOL": True},
+    "null": {"NULL": True},
+    "l": {"L": [{"S": "a"}, {"N": "1"}, {"BOOL": False}]},
+    "m": {"M": {"inner": {"M": {"deep": {"N": "3.25"}}}}},
+    "ss": {"SS": ["pear", "apple"]},
+    "ns": {"NS": ["10", "2", "-1.5"]},
+    "bs": {"BS": [base64.b64encode(b"zz").decode(), base64.b64encode(b"aa").decode()]},
+}
+
+
+def test_every_type_from_a_real_stream_record(env: Env) -> None:
+    # boto3 wants raw bytes for B/BS; the stream gives base64 text back, as Lambda does.
+    item = dict(EVERY_TYPE)
+    item["b"] = {"B": b"\x00\x01binary"}
+    item["bs"] = {"BS": [b"zz", b"aa"]}
+    env.table.put(item)
+    (record,) = env.table.read()
+    document = convert.item(record["dynamodb"]["NewImage"])
+    assert document["s"] == "héllo ✓"
+    assert document["n_int"] == 42 and isinstance(document["n_int"], int)
+    assert document["n_neg"] == -7
+    assert document["n_dec"] == 12.5
+    assert document["n_big_int"] == 12345678901234567890123456789012345678
+    assert document["n_precise"] == "0.12345678901234567890123456789"
+    assert base64.b64decode(document["b"]) == b"\x00\x01binary"
+    assert document["bool"] is True and document["null"] is None
+    assert document["l"] == ["a", 1, False]
+    assert document["m"] == {"inner": {"deep": 3.25}}
+    assert document["ss"] == ["apple", "pear"]
+    assert document["ns"] == [-1.5, 2, 10]
+    assert [base64.b64decode(value) for value in document["bs"]] == [b"aa", b"zz"]
+    # The document is plain JSON and its numbers read back to exactly the stored decimals.
+    text = json.dumps(document)
+    back = json.loads(text, parse_float=Decimal)
+    assert Decimal(str(back["n_big_int"])) == Decimal("12345678901234567890123456789012345678")
+    assert Decimal(back["n_precise"]) == Decimal("0.12345678901234567890123456789")
+    assert back["n_dec"] == Decimal("12.5")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", 0),
+        ("-0", 0),
+        ("9007199254740993", 9007199254740993),  # 2^53 + 1: exact as an int, not a double
+        ("1.5", 1.5),
+        ("12.50", 12.5),
+        ("1E+2", 100),
+        ("1e-130", 1e-130),
+        (
+            "9.9999999999999999999999999999999999999E+125",
+            int(Decimal("9.9999999999999999999999999999999999999E+125")),
+        ),
+        ("0.1", 0.1),
+        ("3.14159265358979323846", "3.14159265358979323846"),
+    ],
+)
+def test_numbers_are_exact(text: str, expected: object) -> None:
+    converted = convert.number(text)
+    assert converted == expected
+    assert type(converted) is type(expected)
+    # Whatever the representation, the decimal value is the stored one.
+    assert Decimal(str(converted)) == Decimal(text)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"N": "abc"},
+        {"N": "1_000"},
+        {"N": "NaN"},
+        {"N": "Infinity"},
+        {"N": 5},
+        {"S": 5},
+        {"X": "1"},
+        {},
+        {"S": "a", "N": "1"},
+        {"NS": ["1", "x"]},
+        {"SS": "notalist"},
+        {"NULL": False},
+        {"BOOL": "true"},
+        {"M": []},
+    ],
+)
+def test_malformed_values_raise_a_typed_error(bad: dict[str, object]) -> None:
+    with pytest.raises(ConversionError):
+        convert.value(bad)
+
+
+def test_an_unrepresentable_price_never_fails_the_batch(env: Env) -> None:
+    precise = "1234.5678901234567890123456789"
+    env.table.put(listing("n1", 5, price=precise))
+    env.table.put(listing("n2", 5, price="99999999999999999999999999999999999999"))
+    assert env.invoke(env.table.read()) == {"batchItemFailures": []}
+    first = env.search.get("n1")
+    second = env.search.get("n2")
+    assert first is not None and second is not None
+    assert first["_source"]["price"] == precise  # exact text kept in _source
+    assert second["_source"]["price"] == 99999999999999999999999999999999999999
+    assert env.dead_letters() == []
