@@ -1,0 +1,73 @@
+# One role, exact actions on exact resources. X-Ray accepts no resource narrower than "*", so that comes
+# from the AWS-managed policy rather than a "*" of our own.
+resource "aws_iam_role" "this" {
+  name = "${var.name}-projector"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
+  tags = local.tags
+}
+
+locals {
+  search_arn = var.search.resource_arn
+  # Only what the projector touches: _bulk, the write aliases it resolves, and the concrete indices.
+  search_statement = var.search.auth == "sigv4" ? {
+    actions   = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
+    resources = ["${local.search_arn}/_bulk", "${local.search_arn}/_alias/listings-write", "${local.search_arn}/_alias/reviews-write", "${local.search_arn}/listings-*", "${local.search_arn}/reviews-*"]
+    } : {
+    # Serverless authorizes per index in its data access policy; IAM only opens the collection.
+    actions   = ["aoss:APIAccessAll"]
+    resources = [local.search_arn]
+  }
+}
+
+# Policies are plain jsonencode() so tests can read every statement from the plan.
+locals {
+  statements = concat([
+    {
+      Sid      = "ReadTheStream"
+      Effect   = "Allow"
+      Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+      Resource = [var.table_stream_arn]
+    },
+    {
+      Sid      = "WriteTheReadModel"
+      Effect   = "Allow"
+      Action   = local.search_statement.actions
+      Resource = local.search_statement.resources
+    },
+    {
+      Sid      = "ParkPoisonRecordsAndFailedBatches"
+      Effect   = "Allow"
+      Action   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+      Resource = [aws_sqs_queue.dead_letter.arn, aws_sqs_queue.on_failure.arn]
+    },
+    {
+      Sid      = "WriteItsLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
+    },
+    ], var.kms_key_arn == null ? [] : [{
+      Sid      = "UseTheCustomerManagedKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource = [var.kms_key_arn]
+  }])
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "projector"
+  role   = aws_iam_role.this.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.statements })
+}
+
+resource "aws_iam_role_policy_attachment" "xray" {
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}

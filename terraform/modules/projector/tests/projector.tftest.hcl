@@ -1,0 +1,234 @@
+# Mocked AWS provider: plans and "applies" with made-up but realistic computed values.
+mock_provider "aws" {
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:cqrs-test-queue"
+      url = "https://sqs.us-east-1.amazonaws.com/123456789012/cqrs-test-queue"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/cqrs-test-projector"
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/cqrs-test"
+    }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn = "arn:aws:lambda:us-east-1:123456789012:function:cqrs-test"
+    }
+  }
+}
+
+# package_file comes from the command line (tests/terraform creates a real zip): -var=package_file=...
+variables {
+  name             = "cqrs-test"
+  table_stream_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/cqrs-test/stream/2026-01-01T00:00:00.000"
+  search = {
+    endpoint     = "https://search-cqrs-test.us-east-1.es.amazonaws.com"
+    auth         = "sigv4"
+    resource_arn = "arn:aws:es:us-east-1:123456789012:domain/cqrs-test"
+  }
+}
+
+run "mapping_reports_item_failures_and_is_bounded" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "the mapping must honour the projector's batchItemFailures"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream.bisect_batch_on_function_error == true
+    error_message = "a failing batch must be bisected"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream.maximum_retry_attempts == 10 && aws_lambda_event_source_mapping.stream.maximum_record_age_in_seconds == 21600
+    error_message = "retries and record age must be bounded (defaults from definitions/stream_mapping.json)"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream.batch_size == 500 && aws_lambda_event_source_mapping.stream.maximum_batching_window_in_seconds == 0 && aws_lambda_event_source_mapping.stream.parallelization_factor == 1
+    error_message = "batch size, window and parallelization must follow definitions/stream_mapping.json"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream.starting_position == "TRIM_HORIZON" && aws_lambda_event_source_mapping.stream.event_source_arn == var.table_stream_arn
+    error_message = "the mapping must read the table's stream from its oldest record"
+  }
+}
+
+run "overrides_replace_single_fields" {
+  command = plan
+
+  variables {
+    stream_mapping = { batch_size = 100, parallelization_factor = 4 }
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream.batch_size == 100 && aws_lambda_event_source_mapping.stream.parallelization_factor == 4 && aws_lambda_event_source_mapping.stream.maximum_retry_attempts == 10
+    error_message = "an override must change its field and keep the file's defaults for the others"
+  }
+}
+
+run "function_runtime_tracing_and_environment" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_function.this.runtime == "python3.12" && aws_lambda_function.this.architectures == tolist(["arm64"])
+    error_message = "Python 3.12 on arm64 by default"
+  }
+
+  assert {
+    condition     = one(aws_lambda_function.this.tracing_config).mode == "Active"
+    error_message = "X-Ray tracing must be active"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == -1
+    error_message = "no reserved concurrency unless asked"
+  }
+
+  assert {
+    condition = (
+      one(aws_lambda_function.this.environment).variables["OPENSEARCH_ENDPOINT"] == "https://search-cqrs-test.us-east-1.es.amazonaws.com" &&
+      one(aws_lambda_function.this.environment).variables["OPENSEARCH_AUTH"] == "sigv4" &&
+      one(aws_lambda_function.this.environment).variables["DEAD_LETTER_QUEUE_URL"] == "https://sqs.us-east-1.amazonaws.com/123456789012/cqrs-test-queue" &&
+      one(aws_lambda_function.this.environment).variables["TOMBSTONE_RETENTION_HOURS"] == "48" &&
+      one(aws_lambda_function.this.environment).variables["LOG_ITEM_CONTENTS"] == "false" &&
+      one(aws_lambda_function.this.environment).variables["BULK_MAX_ACTIONS"] == "500"
+    )
+    error_message = "the environment must carry docs/design.md §5's variables"
+  }
+
+  assert {
+    condition     = one(one(aws_lambda_event_source_mapping.stream.destination_config).on_failure).destination_arn == aws_sqs_queue.on_failure.arn
+    error_message = "failed batches must go to the on-failure queue"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.dead_letter.sqs_managed_sse_enabled && aws_sqs_queue.on_failure.sqs_managed_sse_enabled
+    error_message = "both queues must be encrypted"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.iterator_age) == 1 && length(aws_cloudwatch_metric_alarm.errors) == 1 && length(aws_cloudwatch_metric_alarm.queue_depth) == 2
+    error_message = "alarms on iterator age, errors and both queues' depth"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.iterator_age[0].threshold == 300000
+    error_message = "the iterator-age threshold is in milliseconds"
+  }
+}
+
+run "policy_names_exact_resources" {
+  command = apply
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : [
+        for resource in statement.Resource : resource != "*" && !startswith(resource, "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/*")
+      ]
+    ]))
+    error_message = "no statement may use a bare * or the whole domain"
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "ReadTheStream"]) == [var.table_stream_arn]
+    error_message = "stream permissions must name the stream"
+  }
+
+  assert {
+    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : anytrue([for a in s.Action : startswith(a, "dynamodb:") && !contains(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], a)])])
+    error_message = "the projector must not read or write the table itself"
+  }
+}
+
+run "serverless_target_and_customer_key" {
+  command = apply
+
+  variables {
+    search = {
+      endpoint     = "https://abc123.us-east-1.aoss.amazonaws.com"
+      auth         = "sigv4-aoss"
+      resource_arn = "arn:aws:aoss:us-east-1:123456789012:collection/abc123"
+    }
+    kms_key_arn          = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-aaaa-bbbb-cccc-000000000000"
+    reserved_concurrency = 5
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "WriteTheReadModel"]) == ["arn:aws:aoss:us-east-1:123456789012:collection/abc123"]
+    error_message = "a Serverless target opens exactly the collection"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.dead_letter.kms_master_key_id == var.kms_key_arn && aws_lambda_function.this.kms_key_arn == var.kms_key_arn
+    error_message = "the customer-managed key must encrypt the queues and the environment"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == 5
+    error_message = "reserved concurrency must be applied when given"
+  }
+}
+
+run "rejects_unbounded_retries" {
+  command = plan
+
+  variables {
+    stream_mapping = { maximum_retry_attempts = -1 }
+  }
+
+  expect_failures = [var.stream_mapping]
+}
+
+run "rejects_unbounded_record_age" {
+  command = plan
+
+  variables {
+    stream_mapping = { maximum_record_age_in_seconds = -1 }
+  }
+
+  expect_failures = [var.stream_mapping]
+}
+
+run "rejects_short_tombstone_retention" {
+  command = plan
+
+  variables {
+    settings = { tombstone_retention_hours = 24 }
+  }
+
+  expect_failures = [var.settings]
+}
+
+run "rejects_old_runtime" {
+  command = plan
+
+  variables {
+    runtime = "python3.9"
+  }
+
+  expect_failures = [var.runtime]
+}
+
+run "rejects_plain_http_search_endpoint" {
+  command = plan
+
+  variables {
+    search = {
+      endpoint     = "http://search-cqrs-test.us-east-1.es.amazonaws.com"
+      auth         = "sigv4"
+      resource_arn = "arn:aws:es:us-east-1:123456789012:domain/cqrs-test"
+    }
+  }
+
+  expect_failures = [var.search]
+}

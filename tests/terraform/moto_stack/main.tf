@@ -1,0 +1,91 @@
+# What moto server can host of the stack: the table with its stream, IAM, the queues, the projector Lambda
+# and its event source mapping. The real hashicorp/aws provider talks to moto instead of AWS.
+terraform {
+  required_version = ">= 1.9"
+  backend "local" {}
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.60, < 6.0"
+    }
+  }
+}
+
+variable "endpoint" {
+  description = "moto server URL (http://127.0.0.1:<port>)."
+  type        = string
+}
+
+variable "name" {
+  description = "Unique prefix, so runs never collide on a shared moto server."
+  type        = string
+}
+
+variable "package_file" {
+  description = "Path of a Lambda zip."
+  type        = string
+}
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  # moto answers "not implemented" for a few calls; never retry those for minutes.
+  max_retries = 1
+
+  endpoints {
+    cloudwatch     = var.endpoint
+    cloudwatchlogs = var.endpoint
+    dynamodb       = var.endpoint
+    iam            = var.endpoint
+    lambda         = var.endpoint
+    sqs            = var.endpoint
+    sts            = var.endpoint
+  }
+}
+
+module "table" {
+  source = "../../../terraform/modules/table"
+
+  # Deletion protection stays at its default (on): the test checks moto enforces it.
+  name = "${var.name}-table"
+}
+
+module "projector" {
+  source = "../../../terraform/modules/projector"
+
+  name             = "${var.name}-projector"
+  package_file     = var.package_file
+  table_stream_arn = module.table.table_stream_arn
+  search = {
+    endpoint     = "https://search-${var.name}.us-east-1.es.amazonaws.com"
+    auth         = "sigv4"
+    resource_arn = "arn:aws:es:us-east-1:123456789012:domain/${var.name}"
+  }
+  stream_mapping = { batch_size = 250 }
+}
+
+output "table_name" {
+  value = module.table.table_name
+}
+
+output "function_name" {
+  value = module.projector.function_name
+}
+
+output "role_name" {
+  value = split("/", module.projector.role_arn)[1]
+}
+
+output "dead_letter_queue_url" {
+  value = module.projector.dead_letter_queue_url
+}
+
+output "on_failure_queue_url" {
+  value = module.projector.on_failure_queue_url
+}

@@ -1,0 +1,115 @@
+"""Offline checks of every Terraform configuration: fmt, init from the mirror, validate, `terraform test`.
+
+`terraform test` runs once per test file (mocked AWS provider, no account); each `run` block becomes its own
+pytest test, so CI counts them one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import CONFIGS, TERRAFORM_DIR, Terraform, TfResult, parallel, run_blocks
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One `terraform test` invocation: a test file of a configuration and the variables it needs."""
+
+    config: str
+    test_file: Path
+
+    @property
+    def id(self) -> str:
+        return f"{self.config}/{self.test_file.name}"
+
+    def args(self, lambda_zip: Path) -> list[str]:
+        args = ["test", "-no-color", f"-filter=tests/{self.test_file.name}"]
+        environment = TERRAFORM_DIR / "environments" / f"{self.test_file.name.split('.')[0]}.tfvars"
+        if self.config == "root":
+            # The root's test files are named after the environment whose var file they plan.
+            if environment.exists():
+                args.append(f"-var-file=environments/{environment.name}")
+            args.append(f"-var=projector_package_file={lambda_zip}")
+        if self.config == "projector":
+            args.append(f"-var=package_file={lambda_zip}")
+        return args
+
+
+SUITES = [
+    Suite(config, path)
+    for config, directory in CONFIGS.items()
+    for path in sorted(directory.glob("tests/*.tftest.hcl"))
+]
+RUN_BLOCKS = [(suite, name) for suite in SUITES for name in run_blocks(suite.test_file)]
+
+
+@dataclass(frozen=True)
+class Checked:
+    init: dict[str, TfResult]
+    validate: dict[str, TfResult]
+    tests: dict[str, TfResult]
+
+
+@pytest.fixture(scope="session")
+def checked(terraform: Terraform, lambda_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Checked:
+    """init + validate every configuration, then run every test file; two Terraform processes at a time."""
+    data = tmp_path_factory.mktemp("tfdata")
+
+    def init_and_validate(config: str) -> tuple[TfResult, TfResult]:
+        init = terraform.run(
+            CONFIGS[config], data / config, "init", "-input=false", "-no-color", "-backend=false"
+        )
+        validate = terraform.run(CONFIGS[config], data / config, "validate", "-no-color")
+        return init, validate
+
+    prepared = parallel(init_and_validate, CONFIGS)
+    tests = parallel(
+        lambda suite: terraform.run(CONFIGS[suite.config], data / suite.config, *suite.args(lambda_zip)),
+        SUITES,
+    )
+    return Checked(
+        init={name: result[0] for name, result in prepared.items()},
+        validate={name: result[1] for name, result in prepared.items()},
+        tests={suite.id: result for suite, result in tests.items()},
+    )
+
+
+def test_fmt_check_is_clean(terraform: Terraform, tmp_path: Path) -> None:
+    result = terraform.run(TERRAFORM_DIR, tmp_path, "fmt", "-check", "-recursive", "-diff", "-no-color")
+    assert result.returncode == 0, f"run `terraform fmt -recursive terraform`:\n{result.output}"
+
+
+@pytest.mark.parametrize("config", list(CONFIGS))
+def test_init_from_the_mirror(checked: Checked, config: str) -> None:
+    result = checked.init[config]
+    assert result.returncode == 0, result.output
+    assert "hashicorp/aws" in result.output
+
+
+@pytest.mark.parametrize("config", list(CONFIGS))
+def test_validate(checked: Checked, config: str) -> None:
+    result = checked.validate[config]
+    assert result.returncode == 0, result.output
+    assert "The configuration is valid." in result.output
+
+
+def test_every_configuration_has_tests() -> None:
+    assert {suite.config for suite in SUITES} == set(CONFIGS)
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=lambda suite: suite.id)
+def test_suite_summary(checked: Checked, suite: Suite) -> None:
+    result = checked.tests[suite.id]
+    expected = len(run_blocks(suite.test_file))
+    assert result.summary() == (expected, 0), result.output
+    assert result.returncode == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("suite", "run"), RUN_BLOCKS, ids=[f"{suite.id}::{name}" for suite, name in RUN_BLOCKS]
+)
+def test_run_block(checked: Checked, suite: Suite, run: str) -> None:
+    statuses = checked.tests[suite.id].run_statuses()
+    assert statuses.get(run) == "pass", checked.tests[suite.id].output
