@@ -1,0 +1,401 @@
+// Every resolver's request and response handler, run on the local runtime.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import * as getListing from '../../../resolvers/Query.getListing.js';
+import * as searchListings from '../../../resolvers/Query.searchListings.js';
+import * as deleteListingItem from '../../../resolvers/functions/deleteListingItem.js';
+import * as deleteReviewItem from '../../../resolvers/functions/deleteReviewItem.js';
+import * as loadListingForWrite from '../../../resolvers/functions/loadListingForWrite.js';
+import * as loadReviewForWrite from '../../../resolvers/functions/loadReviewForWrite.js';
+import * as putListing from '../../../resolvers/functions/putListing.js';
+import * as putReview from '../../../resolvers/functions/putReview.js';
+import * as updateListingItem from '../../../resolvers/functions/updateListingItem.js';
+import * as validateListingInput from '../../../resolvers/functions/validateListingInput.js';
+import * as validateReviewInput from '../../../resolvers/functions/validateReviewInput.js';
+import * as pipeline from '../../../resolvers/pipeline.js';
+import { begin } from '../../../devstack/appsync/runtime/state.mjs';
+
+const USER = 'User Pool Authorization';
+const IAM = 'IAM Authorization';
+const ALICE = { sub: 'alice-sub', username: 'alice' };
+const TABLE = 'listings-table';
+
+function ctx({ args = {}, stash = {}, identity = ALICE, fieldName = 'createListing', result, error } = {}) {
+  return { args, arguments: args, stash, identity, info: { fieldName }, env: { TABLE_NAME: TABLE }, result, error, prev: {} };
+}
+
+function as(authType) {
+  begin(authType);
+}
+
+function throwsAppSync(fn, errorType, pattern) {
+  assert.throws(fn, (error) => {
+    assert.ok(error.appsync, `expected util.error, got ${error}`);
+    assert.equal(error.appsync.errorType, errorType);
+    if (pattern) assert.match(error.appsync.message, pattern);
+    return true;
+  });
+  let caught;
+  try {
+    fn();
+  } catch (error) {
+    caught = error.appsync;
+  }
+  return caught;
+}
+
+const LISTING_INPUT = {
+  title: 'Sunny flat',
+  description: 'Two rooms',
+  category: 'APARTMENT',
+  tags: ['balcony'],
+  price: 1200.5,
+  currency: 'EUR',
+  location: { lat: 52.52, lon: 13.405 },
+  city: 'Berlin',
+};
+
+const STORED = {
+  pk: 'LISTING#l1',
+  sk: 'LISTING',
+  id: 'l1',
+  type: 'Listing',
+  ...LISTING_INPUT,
+  owner: 'alice-sub',
+  status: 'ACTIVE',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  version: 1767225600000000,
+};
+
+const cancelled = (...items) => ({
+  error: { type: 'DynamoDB:TransactionCanceledException', message: 'Transaction cancelled' },
+  result: {
+    keys: null,
+    cancellationReasons: items.map((item) =>
+      item === undefined ? { type: 'None', message: null } : { type: 'ConditionalCheckFailed', message: 'failed', ...(item ? { item } : {}) },
+    ),
+  },
+});
+
+test('pipeline.js passes on the last function result', () => {
+  assert.deepEqual(pipeline.request(), {});
+  assert.deepEqual(pipeline.response({ prev: { result: { id: 'x' } } }), { id: 'x' });
+});
+
+test('validateListingInput accepts a valid create and records the caller', () => {
+  as(USER);
+  const c = ctx({ args: { input: LISTING_INPUT } });
+  assert.deepEqual(validateListingInput.request(c), { payload: null });
+  assert.deepEqual(c.stash.actor, { backend: false, id: 'alice-sub' });
+  assert.equal(c.stash.input, LISTING_INPUT);
+});
+
+test('validateListingInput reports every problem at once as a ValidationError', () => {
+  as(USER);
+  const input = {
+    ...LISTING_INPUT,
+    id: 'bad id!',
+    title: '   ',
+    price: -1.234,
+    currency: 'eur',
+    location: { lat: 91, lon: 0 },
+    tags: Array.from({ length: 21 }, () => 't'),
+  };
+  const error = throwsAppSync(() => validateListingInput.request(ctx({ args: { input } })), 'ValidationError');
+  assert.equal(error.errorInfo.problems.length, 6, error.errorInfo.problems.join('\n'));
+  for (const word of ['id', 'title', 'price', 'currency', 'location', 'tags']) {
+    assert.ok(error.errorInfo.problems.some((p) => p.startsWith(word)), `no problem names ${word}`);
+  }
+});
+
+test('validateListingInput: users may not set another owner; backends must set one', () => {
+  as(USER);
+  throwsAppSync(
+    () => validateListingInput.request(ctx({ args: { input: { ...LISTING_INPUT, owner: 'mallory' } } })),
+    'UnauthorizedError',
+  );
+  as(IAM);
+  throwsAppSync(() => validateListingInput.request(ctx({ args: { input: LISTING_INPUT }, identity: {} })), 'ValidationError', /owner is required/);
+  const c = ctx({ args: { input: { ...LISTING_INPUT, owner: 'bob' } }, identity: {} });
+  validateListingInput.request(c);
+  assert.deepEqual(c.stash.actor, { backend: true, id: null });
+});
+
+test('validateListingInput checks updates: version string and at least one change', () => {
+  as(USER);
+  const update = (input) => ctx({ args: { input: { id: 'l1', ...input } }, fieldName: 'updateListing' });
+  throwsAppSync(() => validateListingInput.request(update({ expectedVersion: '1' })), 'ValidationError', /at least one/);
+  throwsAppSync(() => validateListingInput.request(update({ expectedVersion: 'abc', title: 'x' })), 'ValidationError', /expectedVersion/);
+  throwsAppSync(
+    () => validateListingInput.request(update({ expectedVersion: '9007199254740993', title: 'x' })),
+    'ValidationError',
+    /expectedVersion/,
+  );
+  validateListingInput.request(update({ expectedVersion: '17', price: 0 }));
+});
+
+test('putListing writes a one-item transaction with the create version scheme', () => {
+  as(USER);
+  const c = ctx({ stash: { input: LISTING_INPUT, actor: { backend: false, id: 'alice-sub' } } });
+  const before = Date.now();
+  const request = putListing.request(c);
+  assert.equal(request.operation, 'TransactWriteItems');
+  const [put] = request.transactItems;
+  assert.equal(put.table, TABLE);
+  assert.equal(put.operation, 'PutItem');
+  assert.equal(put.condition.expression, 'attribute_not_exists(pk)');
+  assert.equal(put.condition.returnValuesOnConditionCheckFailure, true);
+  assert.deepEqual(put.key, { pk: { S: `LISTING#${c.stash.item.id}` }, sk: { S: 'LISTING' } });
+  const version = put.attributeValues.version.N;
+  assert.ok(version >= before * 1000 && version <= Date.now() * 1000 && version % 1000 === 0);
+  assert.ok(Number.isSafeInteger(version));
+  assert.deepEqual(put.attributeValues.owner, { S: 'alice-sub' });
+  assert.deepEqual(put.attributeValues.gsi1pk, { S: 'OWNER#alice-sub' });
+  assert.deepEqual(put.attributeValues.status, { S: 'ACTIVE' });
+  const listing = putListing.response({ ...c, result: { keys: [] } });
+  assert.equal(listing.version, String(version));
+  assert.equal(listing.reviews, null);
+});
+
+test('putListing: a retry with the same content is idempotent; other content is AlreadyExistsError', () => {
+  as(USER);
+  const c = ctx({ stash: { input: { ...LISTING_INPUT, id: 'l1' }, actor: { backend: false, id: 'alice-sub' } } });
+  putListing.request(c);
+  const same = putListing.response({ ...c, ...cancelled(STORED) });
+  assert.equal(same.version, String(STORED.version));
+  const error = throwsAppSync(
+    () => putListing.response({ ...c, ...cancelled({ ...STORED, title: 'Other' }) }),
+    'AlreadyExistsError',
+  );
+  assert.equal(error.errorInfo.currentVersion, String(STORED.version));
+  throwsAppSync(
+    () => putListing.response({ ...c, error: { type: 'DynamoDB:ProvisionedThroughputExceededException', message: 'slow down' } }),
+    'DynamoDB:ProvisionedThroughputExceededException',
+  );
+});
+
+test('loadListingForWrite reads consistently and checks existence, owner and version', () => {
+  as(USER);
+  const args = { input: { id: 'l1', expectedVersion: String(STORED.version) } };
+  assert.deepEqual(loadListingForWrite.request(ctx({ args })), {
+    operation: 'GetItem',
+    key: { pk: { S: 'LISTING#l1' }, sk: { S: 'LISTING' } },
+    consistentRead: true,
+  });
+  throwsAppSync(() => loadListingForWrite.request(ctx({ args: { input: { id: 'l1', expectedVersion: '1.5' } } })), 'ValidationError');
+  throwsAppSync(() => loadListingForWrite.response(ctx({ args, result: null })), 'NotFoundError');
+  throwsAppSync(
+    () => loadListingForWrite.response(ctx({ args, result: STORED, identity: { sub: 'mallory' } })),
+    'UnauthorizedError',
+  );
+  const stale = { input: { id: 'l1', expectedVersion: '5' } };
+  const conflict = throwsAppSync(() => loadListingForWrite.response(ctx({ args: stale, result: STORED })), 'ConflictError');
+  assert.equal(conflict.errorInfo.currentVersion, String(STORED.version));
+  assert.match(conflict.message, new RegExp(String(STORED.version)));
+  const c = ctx({ args, result: STORED });
+  loadListingForWrite.response(c);
+  assert.equal(c.stash.current, STORED);
+  as(IAM);
+  loadListingForWrite.response(ctx({ args, result: STORED, identity: {} }));
+});
+
+test('updateListingItem: version is max(expected + 1, now * 1000), written on condition version = expected', () => {
+  as(USER);
+  const input = { id: 'l1', expectedVersion: String(STORED.version), title: 'New title', location: { lat: 1, lon: 2 } };
+  const c = ctx({ stash: { input, current: STORED } });
+  const request = updateListingItem.request(c);
+  const [put] = request.transactItems;
+  assert.equal(put.operation, 'PutItem');
+  assert.deepEqual(put.key, { pk: { S: 'LISTING#l1' }, sk: { S: 'LISTING' } });
+  assert.equal(put.attributeValues.pk, undefined, 'keys travel in `key` only');
+  assert.deepEqual(put.attributeValues.title, { S: 'New title' });
+  assert.deepEqual(put.attributeValues.city, { S: 'Berlin' }, 'unchanged fields are kept');
+  assert.deepEqual(put.attributeValues.location, { M: { lat: { N: 1 }, lon: { N: 2 } } });
+  assert.equal(put.condition.expression, '#version = :expected');
+  assert.deepEqual(put.condition.expressionValues, { ':expected': { N: STORED.version } });
+  assert.ok(put.attributeValues.version.N >= Date.now() * 1000 - 5e6);
+
+  const future = Date.now() * 1000 + 5e9; // a version from a clock ahead of ours
+  const ahead = ctx({ stash: { input: { ...input, expectedVersion: String(future) }, current: { ...STORED, version: future } } });
+  assert.equal(updateListingItem.request(ahead).transactItems[0].attributeValues.version.N, future + 1);
+
+  const listing = updateListingItem.response({ ...c, result: { keys: [] } });
+  assert.equal(listing.title, 'New title');
+  assert.equal(listing.version, String(c.stash.item.version));
+});
+
+test('updateListingItem and deleteListingItem turn a lost race into typed errors', () => {
+  as(USER);
+  const input = { id: 'l1', expectedVersion: String(STORED.version) };
+  const c = ctx({ stash: { input, current: STORED } });
+  updateListingItem.request(c);
+  const newer = { ...STORED, version: STORED.version + 7 };
+  const conflict = throwsAppSync(() => updateListingItem.response({ ...c, ...cancelled(newer) }), 'ConflictError');
+  assert.equal(conflict.errorInfo.currentVersion, String(newer.version));
+  throwsAppSync(() => updateListingItem.response({ ...c, ...cancelled(null) }), 'NotFoundError');
+
+  const d = ctx({ stash: { current: STORED } });
+  const request = deleteListingItem.request(d);
+  assert.equal(request.transactItems[0].operation, 'DeleteItem');
+  assert.deepEqual(request.transactItems[0].condition.expressionValues, { ':expected': { N: STORED.version } });
+  assert.equal(deleteListingItem.response({ ...d, result: { keys: [] } }).version, String(STORED.version));
+  throwsAppSync(() => deleteListingItem.response({ ...d, ...cancelled(newer) }), 'ConflictError');
+  throwsAppSync(() => deleteListingItem.response({ ...d, ...cancelled(null) }), 'NotFoundError');
+});
+
+test('reviews: validation, author, listing-exists check, idempotent retry', () => {
+  as(USER);
+  const input = { listingId: 'l1', rating: 5, text: 'Great' };
+  const v = ctx({ args: { input }, fieldName: 'addReview' });
+  validateReviewInput.request(v);
+  assert.equal(v.stash.author, 'alice-sub');
+  const bad = throwsAppSync(
+    () => validateReviewInput.request(ctx({ args: { input: { listingId: 'l 1', rating: 6, text: ' ' } } })),
+    'ValidationError',
+  );
+  assert.equal(bad.errorInfo.problems.length, 3);
+  throwsAppSync(() => validateReviewInput.request(ctx({ args: { input: { ...input, author: 'bob' } } })), 'UnauthorizedError');
+
+  const c = ctx({ stash: { input: { ...input, id: 'r1' }, author: 'alice-sub' } });
+  const request = putReview.request(c);
+  assert.deepEqual(
+    request.transactItems.map((item) => item.operation),
+    ['ConditionCheck', 'PutItem'],
+  );
+  assert.deepEqual(request.transactItems[1].key, { pk: { S: 'LISTING#l1' }, sk: { S: 'REVIEW#r1' } });
+  throwsAppSync(() => putReview.response({ ...c, ...cancelled(null, undefined) }), 'NotFoundError');
+  const stored = { ...c.stash.item, version: 42 };
+  assert.equal(putReview.response({ ...c, ...cancelled(undefined, stored) }).version, '42');
+  throwsAppSync(() => putReview.response({ ...c, ...cancelled(undefined, { ...stored, text: 'Other' }) }), 'AlreadyExistsError');
+});
+
+test('deleting a review: author only, version checked, returned as it was', () => {
+  as(USER);
+  const review = { pk: 'LISTING#l1', sk: 'REVIEW#r1', id: 'r1', listingId: 'l1', author: 'alice-sub', rating: 4, text: 'ok', version: 9 };
+  const args = { input: { listingId: 'l1', id: 'r1', expectedVersion: '9' } };
+  assert.deepEqual(loadReviewForWrite.request(ctx({ args })).key, { pk: { S: 'LISTING#l1' }, sk: { S: 'REVIEW#r1' } });
+  throwsAppSync(() => loadReviewForWrite.response(ctx({ args, result: review, identity: { sub: 'bob' } })), 'UnauthorizedError');
+  throwsAppSync(() => loadReviewForWrite.response(ctx({ args: { input: { ...args.input, expectedVersion: '8' } }, result: review })), 'ConflictError');
+  const c = ctx({ args, result: review });
+  loadReviewForWrite.response(c);
+  const d = ctx({ stash: { current: c.stash.current } });
+  assert.equal(deleteReviewItem.request(d).transactItems[0].operation, 'DeleteItem');
+  assert.equal(deleteReviewItem.response({ ...d, result: {} }).version, '9');
+  throwsAppSync(() => deleteReviewItem.response({ ...d, ...cancelled({ ...review, version: 10 }) }), 'ConflictError');
+});
+
+test('getListing: one consistent query; listing with its reviews, or null', () => {
+  const request = getListing.request(ctx({ args: { id: 'l1' } }));
+  assert.deepEqual(request, {
+    operation: 'Query',
+    query: { expression: 'pk = :pk', expressionValues: { ':pk': { S: 'LISTING#l1' } } },
+    consistentRead: true,
+  });
+  const review = { pk: 'LISTING#l1', sk: 'REVIEW#r1', type: 'Review', id: 'r1', version: 3 };
+  const listing = getListing.response(ctx({ result: { items: [STORED, review] } }));
+  assert.equal(listing.id, 'l1');
+  assert.equal(listing.version, String(STORED.version));
+  assert.deepEqual(listing.reviews.map((r) => [r.id, r.version]), [['r1', '3']]);
+  assert.equal(getListing.response(ctx({ result: { items: [] } })), null);
+  throwsAppSync(() => getListing.response(ctx({ error: { type: 'DynamoDB:AccessDeniedException', message: 'no' } })), 'DynamoDB:AccessDeniedException');
+});
+
+function searchRequest(args) {
+  const c = ctx({ args });
+  return [searchListings.request(c), c];
+}
+
+test('searchListings: user text is only a multi_match value, never query DSL', () => {
+  const text = 'title:x OR {"match_all": {}} AND *';
+  const [request] = searchRequest({ query: text });
+  assert.equal(request.path, '/listings/_search');
+  assert.deepEqual(request.params.body.query.bool.must, [
+    { multi_match: { query: text, fields: ['title^3', 'description', 'tags', 'city'], operator: 'and' } },
+  ]);
+  assert.deepEqual(request.params.body.sort, [{ _score: { order: 'desc' } }, { id: { order: 'asc' } }]);
+  assert.equal(request.params.body.size, 21);
+});
+
+test('searchListings: filters, geo radius and every sort end with the id tiebreaker', () => {
+  const near = { lat: 52.5, lon: 13.4, radiusKm: 10 };
+  const filter = { categories: ['HOUSE'], tags: ['a', 'b'], minPrice: 10, maxPrice: 20, statuses: ['ACTIVE'], owner: 'o', city: 'Berlin' };
+  const [request] = searchRequest({ filter, near, sort: 'DISTANCE', limit: 5 });
+  const body = request.params.body;
+  assert.deepEqual(body.query.bool.filter, [
+    { terms: { category: ['HOUSE'] } },
+    { terms: { status: ['ACTIVE'] } },
+    { term: { tags: 'a' } },
+    { term: { tags: 'b' } },
+    { term: { owner: 'o' } },
+    { term: { city: 'Berlin' } },
+    { range: { price: { gte: 10, lte: 20 } } },
+    { geo_distance: { distance: '10km', location: { lat: 52.5, lon: 13.4 } } },
+  ]);
+  assert.deepEqual(body.sort[0], { _geo_distance: { location: { lat: 52.5, lon: 13.4 }, order: 'asc', unit: 'km' } });
+  assert.equal(body.size, 6);
+  for (const sort of ['PRICE_ASC', 'PRICE_DESC', 'NEWEST', 'RELEVANCE']) {
+    const [r] = searchRequest({ sort });
+    assert.deepEqual(r.params.body.sort.at(-1), { id: { order: 'asc' } });
+  }
+  assert.deepEqual(searchRequest({})[0].params.body.sort[0], { createdAt: { order: 'desc' } }, 'no text: newest first');
+});
+
+test('searchListings: bad arguments are ValidationErrors', () => {
+  for (const args of [
+    { limit: 0 },
+    { limit: 101 },
+    { sort: 'DISTANCE' },
+    { near: { lat: 100, lon: 0, radiusKm: 1 } },
+    { near: { lat: 0, lon: 0, radiusKm: 0 } },
+    { filter: { minPrice: 5, maxPrice: 1 } },
+    { query: 'x'.repeat(201) },
+    { nextToken: 'not base64!' },
+    { nextToken: Buffer.from('{"match_all":{}}').toString('base64') },
+    { nextToken: Buffer.from('NEWEST|1|a b').toString('base64') },
+  ]) {
+    throwsAppSync(() => searchRequest(args), 'ValidationError');
+  }
+  const token = Buffer.from('PRICE_ASC|10|l1').toString('base64');
+  throwsAppSync(() => searchRequest({ sort: 'NEWEST', nextToken: token }), 'ValidationError', /sorted by PRICE_ASC/);
+  assert.deepEqual(searchRequest({ sort: 'PRICE_ASC', nextToken: token })[0].params.body.search_after, [10, 'l1']);
+});
+
+function hit(id, sort, extra = {}) {
+  return { _id: id, _source: { ...STORED, id, ...extra }, sort };
+}
+
+const AGGS = {
+  categories: { buckets: [{ key: 'APARTMENT', doc_count: 3 }] },
+  priceRanges: { buckets: [{ to: 100, doc_count: 1 }, { from: 100, doc_count: 2 }] },
+};
+
+test('searchListings response: page, opaque nextToken, facets, distance', () => {
+  const near = { lat: 52.52, lon: 13.405, radiusKm: 50 };
+  const [, c] = searchRequest({ sort: 'PRICE_ASC', limit: 2, near });
+  const result = {
+    hits: { total: { value: 3 }, hits: [hit('a', [1, 'a']), hit('b', [2, 'b'], { location: { lat: 52.3906, lon: 13.0645 } }), hit('c', [3, 'c'])] },
+    aggregations: AGGS,
+  };
+  const page = searchListings.response({ ...c, result });
+  assert.deepEqual(page.items.map((i) => i.id), ['a', 'b']);
+  assert.equal(page.total, 3);
+  assert.equal(Buffer.from(page.nextToken, 'base64').toString(), 'PRICE_ASC|2|b');
+  assert.equal(page.items[0].distanceKm, 0);
+  assert.ok(Math.abs(page.items[1].distanceKm - 26.9) < 0.5, `Berlin → Potsdam is ~27 km, got ${page.items[1].distanceKm}`);
+  assert.deepEqual(page.facets, {
+    categories: [{ key: 'APARTMENT', count: 3 }],
+    priceRanges: [
+      { from: null, to: 100, count: 1 },
+      { from: 100, to: null, count: 2 },
+    ],
+  });
+  const [, next] = searchRequest({ sort: 'PRICE_ASC', limit: 2, nextToken: page.nextToken });
+  const last = searchListings.response({ ...next, result: { hits: { total: { value: 3 }, hits: [hit('c', [3, 'c'])] }, aggregations: AGGS } });
+  assert.equal(last.nextToken, null);
+  throwsAppSync(
+    () => searchListings.response({ ...c, error: { type: 'OpenSearch:404', message: 'no such index' }, result: null }),
+    'SearchUnavailableError',
+  );
+});
