@@ -110,34 +110,43 @@ class ProjectionWriter:
 
     def write(self, projections: Sequence[Projection]) -> Tally:
         """Write projections (documents or tombstones) with their external versions."""
+        return self.write_each(projections)[0]
+
+    def write_each(self, projections: Sequence[Projection]) -> tuple[Tally, list[bool]]:
+        """Like `write`, and also say per projection whether it is settled: every index has it or newer."""
         tally = Tally()
+        settled = [True] * len(projections)
         actions: list[BulkAction] = []
-        for projection in projections:
+        owners: list[int] = []
+        for position, projection in enumerate(projections):
             indices = self.targets.get(projection.entity.name)
             if not indices:
                 tally.skipped += 1
+                settled[position] = False
                 continue
             source = encode_document(projection.document)
-            actions.extend(
-                BulkAction(index, projection.doc_id, projection.version, source=source) for index in indices
-            )
+            for index in indices:
+                actions.append(BulkAction(index, projection.doc_id, projection.version, source=source))
+                owners.append(position)
         if not actions:
-            return tally
+            return tally, settled
         # Each call gets its own writer: BulkWriter keeps per-instance stats and is not shared by threads.
         writer = BulkWriter(self.transport, max_actions=self.max_actions)
         results = writer.write(actions, deadline=time.monotonic() + self.write_seconds)
-        for action, result in zip(actions, results, strict=True):
+        for action, owner, result in zip(actions, owners, results, strict=True):
             if result.outcome in (Outcome.INDEXED, Outcome.DELETED):
                 tally.written += 1
             elif result.outcome is Outcome.STALE:
                 tally.stale += 1
             elif result.outcome is Outcome.POISON:
+                settled[owner] = False
                 tally._reject(
                     f"{action.index}/{action.doc_id}", result.error_type or "rejected", result.reason or ""
                 )
             else:
+                settled[owner] = False
                 tally.failed += 1
-        return tally
+        return tally, settled
 
 
 def transport_for(endpoint: str, auth: str, region: str, connections: int = 8) -> Transport:

@@ -133,9 +133,16 @@ class OpsEnv:
 
     # -- the real projector on the stream, in-process -------------------------------------------------
 
-    def start_projector(self, monkeypatch: pytest.MonkeyPatch, alias_ttl: float = 0.5) -> StreamPoller:
+    def start_projector(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        alias_ttl: float = 0.5,
+        search_endpoint: str | None = None,
+        settings: EsmSettings | None = None,
+        function_timeout: float = 60.0,
+    ) -> StreamPoller:
         """Run devstack's poller with projector.handler on this table's stream (a thread)."""
-        monkeypatch.setenv("OPENSEARCH_ENDPOINT", self.stack.search_endpoint)
+        monkeypatch.setenv("OPENSEARCH_ENDPOINT", search_endpoint or self.stack.search_endpoint)
         monkeypatch.setenv("OPENSEARCH_AUTH", "none")
         monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", self.stack.dead_letter_queue_url)
         monkeypatch.setenv("INDEX_PREFIX", self.prefix)
@@ -148,11 +155,12 @@ class OpsEnv:
             streams_client(self.stack),
             self.stream_arn,
             handler.lambda_handler,
-            EsmSettings.from_definition(),
+            settings or EsmSettings.from_definition(),
             CheckpointStore(self.tmp / "poller-checkpoint.json"),
             sqs_sender(self.sqs, self.stack.on_failure_queue_url or ""),
             poll_interval_s=0.05,
             retry_delay_s=0.05,
+            function_timeout_s=function_timeout,
         )
         thread = threading.Thread(target=poller.run, name="poller", daemon=True)
         thread.start()
