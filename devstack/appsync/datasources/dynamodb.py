@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ _ALLOWED_KEYS = {
     "TransactWriteItems": {"operation", "transactItems"},
 }  # fmt: skip
 _READS = {"GetItem", "Query", "Scan"}
+_WRITE_LOCK = threading.Lock()
 
 
 def mapping_error(message: str) -> AppSyncError:
@@ -133,6 +135,9 @@ class DynamoDBDataSource:
         self._client = client
         self._table = table
         self._read_only = read_only  # the `queries` data source's role may only read
+        # DynamoDB applies a conditional write atomically; moto server checks and writes without a lock,
+        # so two concurrent conditional writes could both pass. One lock per endpoint restores that.
+        self._write_lock = _WRITE_LOCK
 
     def invoke(self, request: Any) -> Outcome:
         if not isinstance(request, dict) or request.get("operation") not in _ALLOWED_KEYS:
@@ -149,7 +154,11 @@ class DynamoDBDataSource:
             return Outcome(error={"type": "DynamoDB:AccessDeniedException", "message": message})
         handler = getattr(self, f"_{request['operation']}")
         try:
-            outcome: Outcome = handler(request)
+            if request["operation"] in _READS:
+                outcome: Outcome = handler(request)
+            else:
+                with self._write_lock:
+                    outcome = handler(request)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             outcome = Outcome(

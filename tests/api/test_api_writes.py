@@ -1,0 +1,219 @@
+"""End-to-end writes over HTTP: the local endpoint runs the real resolvers against moto."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from apikit import Api
+
+LISTING_FIELDS = (
+    "id title description category tags price currency city owner status version createdAt updatedAt"
+)
+CREATE = f"mutation($input: CreateListingInput!) {{ createListing(input: $input) {{ {LISTING_FIELDS} }} }}"
+UPDATE = f"mutation($input: UpdateListingInput!) {{ updateListing(input: $input) {{ {LISTING_FIELDS} }} }}"
+DELETE = f"mutation($input: DeleteListingInput!) {{ deleteListing(input: $input) {{ {LISTING_FIELDS} }} }}"
+GET = (
+    f"query($id: ID!) {{ getListing(id: $id) {{ {LISTING_FIELDS} location {{ lat lon }}"
+    " reviews { id rating text author version } } }"
+)
+ADD_REVIEW = (
+    "mutation($input: AddReviewInput!) {"
+    " addReview(input: $input) { id listingId rating text author version } }"
+)
+DELETE_REVIEW = "mutation($input: DeleteReviewInput!) { deleteReview(input: $input) { id version } }"
+
+
+def listing_input(**overrides: Any) -> dict[str, Any]:
+    return {
+        "title": "Sunny two-room flat",
+        "description": "Balcony facing south",
+        "category": "APARTMENT",
+        "tags": ["balcony", "lift"],
+        "price": 1250.5,
+        "currency": "EUR",
+        "location": {"lat": 52.52, "lon": 13.405},
+        "city": "Berlin",
+        **overrides,
+    }
+
+
+def only_error(answer: dict[str, Any]) -> dict[str, Any]:
+    assert len(answer.get("errors", [])) == 1, answer
+    error: dict[str, Any] = answer["errors"][0]
+    return error
+
+
+def create(api: Api, user: str = "alice", **overrides: Any) -> dict[str, Any]:
+    answer = api.as_user(user, CREATE, {"input": listing_input(**overrides)})
+    assert "errors" not in answer, answer
+    listing: dict[str, Any] = answer["data"]["createListing"]
+    return listing
+
+
+def test_create_get_stale_update_update_delete(api: Api) -> None:
+    created = create(api)
+    stored = api.stored(created["id"])
+    assert stored is not None
+    assert stored["version"] == {"N": created["version"]}
+    assert stored["type"] == {"S": "Listing"}
+    assert stored["gsi1pk"] == {"S": f"OWNER#{created['owner']}"}
+    assert created["createdAt"] == created["updatedAt"] and created["status"] == "ACTIVE"
+
+    got = api.as_api_key(GET, {"id": created["id"]})["data"]["getListing"]
+    assert {k: got[k] for k in created} == created
+    assert got["reviews"] == [] and got["location"] == {"lat": 52.52, "lon": 13.405}
+
+    stale = api.as_user(
+        "alice", UPDATE, {"input": {"id": created["id"], "expectedVersion": "1", "title": "Stale"}}
+    )
+    error = only_error(stale)
+    assert stale["data"] is None
+    assert error["errorType"] == "ConflictError"
+    assert error["errorInfo"]["currentVersion"] == created["version"]
+    assert created["version"] in error["message"]
+    assert error["path"] == ["updateListing"] and error["locations"]
+    assert api.stored(created["id"]) == stored, "a rejected update wrote nothing"
+
+    answer = api.as_user(
+        "alice", UPDATE, {"input": {"id": created["id"], "expectedVersion": created["version"], "price": 999}}
+    )
+    updated = answer["data"]["updateListing"]
+    assert int(updated["version"]) > int(created["version"])
+    assert updated["price"] == 999 and updated["title"] == created["title"]
+    assert updated["updatedAt"] >= created["updatedAt"] and updated["createdAt"] == created["createdAt"]
+    assert api.stored(created["id"])["version"] == {"N": updated["version"]}  # type: ignore[index]
+
+    again = api.as_user(
+        "alice", UPDATE, {"input": {"id": created["id"], "expectedVersion": created["version"], "price": 1}}
+    )
+    assert only_error(again)["errorInfo"]["currentVersion"] == updated["version"]
+
+    deleted = api.as_user(
+        "alice", DELETE, {"input": {"id": created["id"], "expectedVersion": updated["version"]}}
+    )
+    assert deleted["data"]["deleteListing"] == updated
+    assert api.stored(created["id"]) is None
+    assert api.as_api_key(GET, {"id": created["id"]})["data"]["getListing"] is None
+
+    gone = api.as_user(
+        "alice", DELETE, {"input": {"id": created["id"], "expectedVersion": updated["version"]}}
+    )
+    assert only_error(gone)["errorType"] == "NotFoundError"
+
+
+def test_invalid_input_is_a_typed_error_and_writes_nothing(api: Api) -> None:
+    listing_id = f"bad-{uuid.uuid4().hex[:8]}"
+    answer = api.as_user(
+        "alice",
+        CREATE,
+        {
+            "input": listing_input(
+                id=listing_id, title="", price=-5, currency="euro", location={"lat": 95, "lon": 0}
+            )
+        },
+    )
+    error = only_error(answer)
+    assert error["errorType"] == "ValidationError"
+    assert len(error["errorInfo"]["problems"]) == 4, error
+    assert api.stored(listing_id) is None
+
+    # Input that is not even valid GraphQL (unknown enum value) never reaches a resolver.
+    wrong_enum = api.as_user("alice", CREATE, {"input": listing_input(id=listing_id, category="CASTLE")})
+    assert wrong_enum["data"] is None and "CASTLE" in wrong_enum["errors"][0]["message"]
+    assert api.stored(listing_id) is None
+
+    created = create(api)
+    update = {"id": created["id"], "expectedVersion": created["version"], "tags": ["x" * 41]}
+    assert only_error(api.as_user("alice", UPDATE, {"input": update}))["errorType"] == "ValidationError"
+    assert api.stored(created["id"])["version"] == {"N": created["version"]}  # type: ignore[index]
+
+
+def test_create_with_client_id_is_idempotent(api: Api) -> None:
+    listing_id = f"idem-{uuid.uuid4().hex[:8]}"
+    first = create(api, id=listing_id)
+    retry = create(api, id=listing_id)
+    assert retry == first
+    clash = api.as_user("alice", CREATE, {"input": listing_input(id=listing_id, title="Something else")})
+    error = only_error(clash)
+    assert (
+        error["errorType"] == "AlreadyExistsError"
+        and error["errorInfo"]["currentVersion"] == first["version"]
+    )
+    assert api.stored(listing_id)["title"] == {"S": first["title"]}  # type: ignore[index]
+
+
+def test_only_the_owner_or_a_backend_may_change_a_listing(api: Api) -> None:
+    created = create(api, user="alice")
+    before = api.stored(created["id"])
+    attempt = {"id": created["id"], "expectedVersion": created["version"], "title": "Mine now"}
+    assert only_error(api.as_user("bob", UPDATE, {"input": attempt}))["errorType"] == "UnauthorizedError"
+    delete = {"id": created["id"], "expectedVersion": created["version"]}
+    assert only_error(api.as_user("bob", DELETE, {"input": delete}))["errorType"] == "UnauthorizedError"
+    assert api.stored(created["id"]) == before
+
+    stolen = api.as_user("bob", CREATE, {"input": listing_input(owner="alice-sub")})
+    assert only_error(stolen)["errorType"] == "UnauthorizedError"
+
+    backend = api.as_iam(UPDATE, {"input": attempt})
+    assert backend["data"]["updateListing"]["title"] == "Mine now"
+    assert backend["data"]["updateListing"]["owner"] == created["owner"]
+
+
+def test_backends_create_for_a_named_owner(api: Api) -> None:
+    missing = api.as_iam(CREATE, {"input": listing_input()})
+    assert only_error(missing)["errorType"] == "ValidationError"
+    made = api.as_iam(CREATE, {"input": listing_input(owner="seed-owner-1")})["data"]["createListing"]
+    assert made["owner"] == "seed-owner-1"
+    assert api.stored(made["id"])["gsi1pk"] == {"S": "OWNER#seed-owner-1"}  # type: ignore[index]
+
+
+def test_reviews_need_their_listing_and_follow_the_version_rules(api: Api) -> None:
+    orphan = api.as_user(
+        "bob", ADD_REVIEW, {"input": {"listingId": "no-such-listing", "rating": 4, "text": "Hm"}}
+    )
+    assert only_error(orphan)["errorType"] == "NotFoundError"
+    listing = create(api, user="alice")
+    bad = api.as_user("bob", ADD_REVIEW, {"input": {"listingId": listing["id"], "rating": 6, "text": "Wow"}})
+    assert only_error(bad)["errorType"] == "ValidationError"
+
+    review = api.as_user(
+        "bob", ADD_REVIEW, {"input": {"listingId": listing["id"], "rating": 5, "text": "Lovely"}}
+    )
+    added = review["data"]["addReview"]
+    got = api.as_user("alice", GET, {"id": listing["id"]})["data"]["getListing"]
+    assert [(r["id"], r["rating"], r["version"]) for r in got["reviews"]] == [
+        (added["id"], 5, added["version"])
+    ]
+    assert got["version"] == listing["version"], "a review does not change its listing"
+
+    key = {"listingId": listing["id"], "id": added["id"]}
+    not_author = api.as_user("alice", DELETE_REVIEW, {"input": {**key, "expectedVersion": added["version"]}})
+    assert only_error(not_author)["errorType"] == "UnauthorizedError"
+    stale = api.as_user("bob", DELETE_REVIEW, {"input": {**key, "expectedVersion": "12"}})
+    assert only_error(stale)["errorInfo"]["currentVersion"] == added["version"]
+    done = api.as_user("bob", DELETE_REVIEW, {"input": {**key, "expectedVersion": added["version"]}})
+    assert done["data"]["deleteReview"] == {"id": added["id"], "version": added["version"]}
+    assert api.as_user("alice", GET, {"id": listing["id"]})["data"]["getListing"]["reviews"] == []
+
+
+def test_concurrent_updates_of_one_version_let_exactly_one_win(api: Api) -> None:
+    created = create(api)
+    answers: list[dict[str, Any]] = []
+
+    def update(title: str) -> None:
+        variables = {"input": {"id": created["id"], "expectedVersion": created["version"], "title": title}}
+        answers.append(api.as_user("alice", UPDATE, variables))
+
+    threads = [threading.Thread(target=update, args=(f"Writer {n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [a["data"]["updateListing"] for a in answers if a.get("data")]
+    losers = [only_error(a) for a in answers if not a.get("data")]
+    assert len(winners) == 1, answers
+    assert {e["errorType"] for e in losers} == {"ConflictError"}
+    assert {e["errorInfo"]["currentVersion"] for e in losers} == {winners[0]["version"]}
+    assert api.stored(created["id"])["title"] == {"S": winners[0]["title"]}  # type: ignore[index]
