@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from devstack.resources import Resources, create_resources
+from devstack.resources import TABLE_NAME, Resources, create_resources
 from devstack.servers import LOCAL_AWS_ENV, ChildServer, ServerStartError, free_port, start_moto, start_osmem
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -66,14 +66,18 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
-def start_child(
-    name: str, argv: list[str], env: Mapping[str, str], log_dir: Path, timeout_s: float
-) -> tuple[ChildServer, dict[str, Any]]:
-    """Start `argv` with stdout and stderr in `.dev/logs/`, and wait for its first JSON line on stdout."""
+def spawn_child(name: str, argv: list[str], env: Mapping[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
+    """Start `argv` with its stdout in `.dev/logs/<name>.out` and its stderr in `<name>.log`."""
     log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / f"{name}.out").open("w") as out, (log_dir / f"{name}.log").open("w") as err:
+        return subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, **env}, cwd=REPO_ROOT)
+
+
+def wait_ready(
+    name: str, process: subprocess.Popen[bytes], log_dir: Path, timeout_s: float
+) -> tuple[ChildServer, dict[str, Any]]:
+    """Wait for the child's first JSON line on stdout (its "ready" message)."""
     out_path, err_path = log_dir / f"{name}.out", log_dir / f"{name}.log"
-    with out_path.open("w") as out, err_path.open("w") as err:
-        process = subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, **env}, cwd=REPO_ROOT)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for line in out_path.read_text(errors="replace").splitlines():
@@ -130,14 +134,19 @@ class LocalStack:
     def _start(self) -> None:
         moto = self.children["moto"] = start_moto()
         osmem = self.children["osmem"] = start_osmem()
-        self.resources = create_resources(moto.url, REGION)
-        self._ensure_indices(osmem.url)
         api_key = "local-" + secrets.token_hex(12)
         token_secret = secrets.token_hex(24)
+        # The endpoint boots (Node worker, schema) while the table, queues and indices are made.
+        appsync = self._spawn_appsync(api_key, token_secret) if self.options.appsync else None
+        self.resources = create_resources(moto.url, REGION)
+        self._ensure_indices(osmem.url)
+        poller = self._spawn_poller()
         graphql_url = None
-        if self.options.appsync:
-            graphql_url = self._start_appsync(api_key, token_secret)
-        self.start_poller()
+        if appsync is not None:
+            child, ready = wait_ready("appsync", appsync, self.log_dir, self.options.start_timeout_s)
+            self.children["appsync"] = child
+            graphql_url = str(ready["url"])
+        self.children["poller"], _ = wait_ready("poller", poller, self.log_dir, self.options.start_timeout_s)
         self.info = {
             "graphql_url": graphql_url,
             "region": REGION,
@@ -158,6 +167,7 @@ class LocalStack:
                 token_secret,
             ],
             "stream_arn": self.resources.stream_arn,
+            "poll_interval_s": self.options.poll_interval_s,
             "logs": str(self.log_dir),
         }
         self.write_stack_file()
@@ -174,23 +184,21 @@ class LocalStack:
         if result.returncode != 0:
             raise StackError(f"creating indices failed: {result.stderr.strip() or result.stdout.strip()}")
 
-    def _start_appsync(self, api_key: str, token_secret: str) -> str:
-        assert self.resources is not None
+    def _spawn_appsync(self, api_key: str, token_secret: str) -> subprocess.Popen[bytes]:
         argv = [
             sys.executable, "-m", "devstack.appsync", "serve",
             "--port", str(free_port()),
             "--dynamodb-endpoint", self.children["moto"].url,
             "--opensearch-endpoint", self.children["osmem"].url,
-            "--table", self.resources.table_name,
+            "--table", TABLE_NAME,
             "--api-key", api_key,
             "--token-secret", token_secret,
         ]  # fmt: skip
-        child, ready = start_child("appsync", argv, LOCAL_AWS_ENV, self.log_dir, self.options.start_timeout_s)
-        self.children["appsync"] = child
-        return str(ready["url"])
+        process = spawn_child("appsync", argv, LOCAL_AWS_ENV, self.log_dir)
+        self.children["appsync"] = ChildServer("appsync", "", process)  # stopped with the rest on failure
+        return process
 
-    def start_poller(self) -> ChildServer:
-        """Start (or restart) the stream poller; it resumes from the checkpoint file."""
+    def _spawn_poller(self) -> subprocess.Popen[bytes]:
         assert self.resources is not None
         moto, osmem = self.children["moto"], self.children["osmem"]
         argv = [
@@ -204,7 +212,14 @@ class LocalStack:
             "--handler", self.options.handler,
         ]  # fmt: skip
         env = projector_env(osmem.url, moto.url, self.resources.dead_letter_queue_url)
-        child, _ = start_child("poller", argv, env, self.log_dir, self.options.start_timeout_s)
+        process = spawn_child("poller", argv, env, self.log_dir)
+        self.children["poller"] = ChildServer("poller", "", process)
+        return process
+
+    def start_poller(self) -> ChildServer:
+        """Start (or restart) the stream poller; it resumes from the checkpoint file."""
+        process = self._spawn_poller()
+        child, _ = wait_ready("poller", process, self.log_dir, self.options.start_timeout_s)
         self.children["poller"] = child
         if self.info:
             self.write_stack_file()

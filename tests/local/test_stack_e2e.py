@@ -1,0 +1,235 @@
+"""End to end on the whole local stack: GraphQL writes → DynamoDB → stream poller → projector → search.
+
+One stack (moto, osmem, the local AppSync endpoint, the poller as child processes) serves the module.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from devstack.demo import SEARCH
+from devstack.graphql_client import GraphQLClient
+from devstack.seed import FIXTURES_DIR, GraphQLWriter, listing_item, seed, version_of
+from devstack.stack import LocalStack, StackOptions
+
+pytestmark = pytest.mark.slow
+
+LISTING = "id title city price version"
+CREATE = f"mutation C($input: CreateListingInput!) {{ createListing(input: $input) {{ {LISTING} }} }}"
+GET = f"query Get($id: ID!) {{ getListing(id: $id) {{ {LISTING} }} }}"
+UPDATE = f"mutation U($input: UpdateListingInput!) {{ updateListing(input: $input) {{ {LISTING} }} }}"
+DELETE = f"mutation D($input: DeleteListingInput!) {{ deleteListing(input: $input) {{ {LISTING} }} }}"
+PAGE = """
+query Page($token: String) {
+  searchListings(limit: 100, nextToken: $token, sort: PRICE_ASC) { total nextToken items { id version } }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    local = LocalStack(StackOptions(state_dir=tmp_path_factory.mktemp("dev")))
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture(scope="module")
+def iam(stack: LocalStack) -> GraphQLClient:
+    return GraphQLClient(stack.info["graphql_url"], auth="iam")
+
+
+@pytest.fixture(scope="module")
+def api_key(stack: LocalStack) -> GraphQLClient:
+    return GraphQLClient(stack.info["graphql_url"], auth="api_key", api_key=stack.info["auth"]["api_key"])
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: LocalStack, iam: GraphQLClient) -> list[str]:
+    listings, reviews = seed(GraphQLWriter(iam), limit=25, out=io.StringIO())
+    assert listings.bad == [] and reviews.bad == [] and listings.written == 25
+    return [
+        json.loads(line)["id"] for line in (FIXTURES_DIR / "listings.jsonl").read_text().splitlines()[:25]
+    ]
+
+
+def eventually(check: Callable[[], Any], timeout_s: float = 20.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s} s: {what}")
+        time.sleep(0.05)
+
+
+def search_docs(stack: LocalStack, ids: list[str], alias: str = "listings") -> dict[str, dict[str, Any]]:
+    """The documents behind a read alias, by id, with their external versions."""
+    body = {"query": {"ids": {"values": ids}}, "size": len(ids), "version": True}
+    answer = requests.post(f"{stack.info['search_endpoint']}/{alias}/_search", json=body, timeout=10)
+    answer.raise_for_status()
+    return {
+        hit["_id"]: {**hit["_source"], "_version": hit["_version"]} for hit in answer.json()["hits"]["hits"]
+    }
+
+
+def table_listings(stack: LocalStack) -> dict[str, int]:
+    """Every listing in DynamoDB: id → version."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.info["dynamodb_endpoint"])
+    items: dict[str, int] = {}
+    for page in dynamodb.get_paginator("scan").paginate(TableName=stack.info["table_name"]):
+        for item in page["Items"]:
+            if item["sk"]["S"] == "LISTING" and "id" in item:
+                items[item["id"]["S"]] = int(item["version"]["N"])
+    return items
+
+
+def graphql_search_ids(client: GraphQLClient) -> dict[str, str]:
+    found: dict[str, str] = {}
+    token = None
+    while True:
+        page = client.execute(PAGE, {"token": token})["searchListings"]
+        found.update({item["id"]: item["version"] for item in page["items"]})
+        token = page["nextToken"]
+        if not token:
+            return found
+
+
+def test_every_seeded_item_is_searchable(
+    stack: LocalStack, seeded: list[str], api_key: GraphQLClient
+) -> None:
+    versions = table_listings(stack)
+    docs = eventually(
+        lambda: (d := search_docs(stack, seeded)) and len(d) == len(seeded) and d, what="projection"
+    )
+    assert {doc_id: doc["_version"] for doc_id, doc in docs.items()} == {i: versions[i] for i in seeded}
+    through_api = graphql_search_ids(api_key)
+    assert {i: through_api[i] for i in seeded} == {i: str(versions[i]) for i in seeded}
+    review_total = requests.get(f"{stack.info['search_endpoint']}/reviews/_count", timeout=10).json()["count"]
+    assert review_total > 0
+
+
+def test_an_update_is_reflected_with_its_new_version(
+    stack: LocalStack, seeded: list[str], iam: GraphQLClient, api_key: GraphQLClient
+) -> None:
+    listing_id = seeded[3]
+    before = iam.execute(GET, {"id": listing_id})["getListing"]
+    title = f"Renamed {uuid.uuid4().hex[:6]}"
+    update = {"id": listing_id, "expectedVersion": before["version"], "title": title}
+    after = iam.execute(UPDATE, {"input": update})["updateListing"]
+    assert int(after["version"]) > int(before["version"])
+
+    doc = eventually(
+        lambda: (
+            (d := search_docs(stack, [listing_id]).get(listing_id))
+            and d["_version"] == int(after["version"])
+            and d
+        ),
+        what="the update in search",
+    )
+    assert doc["title"] == title and doc["version"] == int(after["version"])
+    found = api_key.execute(SEARCH, {"query": title, "limit": 5})["searchListings"]["items"]
+    assert [(item["id"], item["version"]) for item in found][:1] == [(listing_id, after["version"])]
+
+
+def test_a_delete_disappears_from_search(stack: LocalStack, iam: GraphQLClient) -> None:
+    listing = {"title": "Short-lived studio", "category": "STUDIO", "price": 700, "currency": "EUR",
+               "location": {"lat": 38.71, "lon": -9.14}, "city": "Lisbon", "owner": "e2e"}  # fmt: skip
+    created = iam.execute(CREATE, {"input": listing})["createListing"]
+    listing_id = created["id"]
+    eventually(lambda: listing_id in search_docs(stack, [listing_id]), what="the new listing in search")
+    iam.execute(DELETE, {"input": {"id": listing_id, "expectedVersion": created["version"]}})
+
+    eventually(lambda: listing_id not in search_docs(stack, [listing_id]), what="the delete in search")
+    assert listing_id not in graphql_search_ids(iam)
+    tombstone = requests.get(
+        f"{stack.info['search_endpoint']}/listings-v1/_doc/{listing_id}", timeout=10
+    ).json()
+    assert tombstone["_source"]["tombstone"] is True and tombstone["_version"] == int(created["version"]) + 1
+
+
+def test_killing_and_restarting_the_poller_loses_and_duplicates_nothing(stack: LocalStack) -> None:
+    rows = [json.loads(line) for line in (FIXTURES_DIR / "listings.jsonl").read_text().splitlines()[100:160]]
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.info["dynamodb_endpoint"])
+    poller = stack.children["poller"]
+    for number, row in enumerate(rows):
+        dynamodb.put_item(TableName=stack.info["table_name"], Item=listing_item(row))
+        if number == 20:
+            os.kill(poller.pid, signal.SIGKILL)  # mid-stream: some of these are projected, some not yet
+    poller.process.wait()
+    checkpoint_before = stack.checkpoint_file.read_text()
+    stack.start_poller()
+
+    ids = [row["id"] for row in rows]
+    docs = eventually(
+        lambda: (d := search_docs(stack, ids)) and len(d) == len(ids) and d, what="replay after restart"
+    )
+    assert {i: d["_version"] for i, d in docs.items()} == {r["id"]: version_of(r["createdAt"]) for r in rows}
+    # Nothing lost, nothing doubled: search holds exactly the table's live listings, at their versions.
+    eventually(lambda: stack.checkpoint_file.read_text() != checkpoint_before, what="checkpoint advances")
+    table = table_listings(stack)
+    everything = search_docs(stack, list(table))
+    assert {i: d["_version"] for i, d in everything.items()} == table
+    count = requests.get(f"{stack.info['search_endpoint']}/listings/_count", timeout=10).json()["count"]
+    assert count == len(table)
+
+
+def test_a_poison_record_goes_to_the_dead_letter_queue_and_later_records_still_project(
+    stack: LocalStack,
+) -> None:
+    rows = [json.loads(line) for line in (FIXTURES_DIR / "listings.jsonl").read_text().splitlines()[200:203]]
+    poison = listing_item(rows[0])
+    poison["price"] = {"S": "cheap"}  # the mapping says double: a 400 mapper_parsing_exception
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.info["dynamodb_endpoint"])
+    dynamodb.put_item(TableName=stack.info["table_name"], Item=poison)
+    for row in rows[1:]:
+        dynamodb.put_item(TableName=stack.info["table_name"], Item=listing_item(row))
+
+    later = [row["id"] for row in rows[1:]]
+    eventually(lambda: len(search_docs(stack, later)) == 2, what="the records after the poison one")
+    sqs = boto3.client("sqs", endpoint_url=stack.info["sqs_endpoint"])
+
+    def poison_message() -> dict[str, Any] | None:
+        answer = sqs.receive_message(QueueUrl=stack.info["dead_letter_queue_url"], MaxNumberOfMessages=10)
+        bodies = [json.loads(m["Body"]) for m in answer.get("Messages", [])]
+        poison_key = {"pk": {"S": f"LISTING#{rows[0]['id']}"}, "sk": {"S": "LISTING"}}
+        return next((b for b in bodies if b["record"]["dynamodb"]["Keys"] == poison_key), None)
+
+    message = eventually(poison_message, what="the poison record in the dead-letter queue")
+    assert message["error"]["status"] == 400
+    assert message["record"]["dynamodb"]["NewImage"]["price"] == {"S": "cheap"}
+    assert rows[0]["id"] not in search_docs(stack, [rows[0]["id"]])
+    # It was the projector's decision, not a stuck batch: nothing went to the on-failure destination.
+    on_failure = sqs.receive_message(QueueUrl=stack.info["on_failure_queue_url"], MaxNumberOfMessages=10)
+    assert on_failure.get("Messages", []) == []
+
+
+def test_seeding_twice_changes_nothing(stack: LocalStack, seeded: list[str], iam: GraphQLClient) -> None:
+    before = table_listings(stack)
+    listings, reviews = seed(GraphQLWriter(iam), limit=25, out=io.StringIO())
+
+    # All there already (one of them updated above: seeding leaves it as it is), no version changed.
+    assert (listings.written, listings.existing, listings.bad) == (0, 25, [])
+    assert reviews.written == 0 and reviews.bad == [] and reviews.existing > 0
+    assert table_listings(stack) == before
+
+
+def test_stack_json_has_the_design_keys(stack: LocalStack) -> None:
+    info = json.loads(stack.stack_file.read_text())
+    keys = ["graphql_url", "region", "auth", "table_name", "search_endpoint", "dead_letter_queue_url"]
+    keys += ["on_failure_queue_url", "dynamodb_endpoint", "sqs_endpoint", "token_command", "pids"]
+    assert [key for key in keys if not info.get(key)] == []
+    assert set(info["pids"]) == {"moto", "osmem", "appsync", "poller", "supervisor"}
+    assert info["auth"]["iam"] is True and info["auth"]["api_key"]
