@@ -108,6 +108,9 @@ def install(schema: GraphQLSchema) -> None:
     for name, (parse_value, parse_literal, serialize) in behaviour.items():
         scalar = schema.type_map.get(name)
         if isinstance(scalar, GraphQLScalarType):
+            # graphql-core 3.3 reads the coerce_* names; older releases the parse_*/serialize ones.
             scalar.parse_value = parse_value  # type: ignore[method-assign]
             scalar.parse_literal = parse_literal  # type: ignore[method-assign]
             scalar.serialize = serialize  # type: ignore[method-assign]
+            scalar.coerce_input_value = parse_value
+            scalar.coerce_output_value = serialize
