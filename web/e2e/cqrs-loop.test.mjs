@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { PAGE_URL, launch, screenshot } from './browser.mjs';
+import { ARTIFACTS, PAGE_URL, launch, screenshot } from './browser.mjs';
 
 const SEED_LIMIT = Number(process.env.SEED_LIMIT ?? 40);
 const FIXTURES = process.env.FIXTURES ?? new URL('../../scripts/fixtures/listings.jsonl', import.meta.url);
@@ -167,6 +167,12 @@ test('create, see it in search, edit, lose a version race, delete', async () => 
   assert.equal(mine.version, await alice.getAttribute('#sync', 'data-version'));
   assert.equal(Number(mine.price), 1234.5);
   await screenshot(alice, '03-created-caught-up');
+  // The README's picture: the new listing on top of the newest seeded ones, search caught up.
+  await searched(alice, () => alice.click('#clear'));
+  assert.equal((await cards(alice))[0].id, mine.id);
+  await alice.screenshot({ path: `${ARTIFACTS}/web-example.png` });
+  await alice.fill('#q', title);
+  await searched(alice, () => alice.click('#search-form button[type=submit]'));
 
   // Edit: from a consistent read, saved at a higher version, and search catches up with it.
   await alice.click(`li[data-id="${mine.id}"] button.edit`);

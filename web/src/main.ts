@@ -197,6 +197,7 @@ async function save(event: SubmitEvent): Promise<void> {
   const editing = state.editing;
   const button = byId<HTMLButtonElement>('save');
   button.disabled = true;
+  show(formMessage, null); // a new attempt: never leave the last outcome standing
   try {
     const fields = readListing(listingForm);
     const saved = editing
@@ -219,6 +220,7 @@ async function save(event: SubmitEvent): Promise<void> {
 
 async function remove(listing: Listing): Promise<void> {
   if (!window.confirm(`Delete “${listing.title}”?`)) return;
+  show(formMessage, null);
   try {
     // Versions only grow: expect the newest one the page knows (the card's, or the editor's if it
     // loaded this listing later).

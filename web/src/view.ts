@@ -51,7 +51,7 @@ export function card(listing: Listing, actions: CardActions): HTMLLIElement {
     el(
       'p',
       { class: 'muted small' },
-      `by ${listing.owner} · version ${listing.version} · updated ${new Date(listing.updatedAt).toLocaleString()}`,
+      `by ${actions.mine(listing) ? 'you' : listing.owner} · version ${listing.version} · updated ${new Date(listing.updatedAt).toLocaleString()}`,
     ),
     buttons,
   );
