@@ -26,7 +26,18 @@ from typing import Any
 from projector.exceptions import TransportError
 from projector.transport import Transport
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # ASCII output: str → bytes is a plain copy
+
+_orjson_dumps: Callable[[Any], bytes] | None
+_loads: Callable[[bytes], Any]
+try:  # orjson, when bundled, serialises documents ~2.5x faster; the stdlib path is the fallback.
+    import orjson
+
+    _orjson_dumps = orjson.dumps
+    _loads = orjson.loads
+except ImportError:  # pragma: no cover - exercised when the package is built without orjson
+    _orjson_dumps = None
+    _loads = json.loads
 _FILTER = "?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
 
 
@@ -247,7 +258,7 @@ class BulkWriter:
         attempt: int,
     ) -> None:
         try:
-            items = json.loads(body)["items"]
+            items = _loads(body)["items"]
         except (ValueError, KeyError, TypeError):
             self._retry_all(chunk, retry_later, last_error, "bad_response", "unparseable _bulk response", 200)
             return
@@ -288,10 +299,15 @@ def _ndjson(action: BulkAction) -> bytes:
     ).encode()
     if action.op == "delete":
         return meta
-    source = action.source if action.source is not None else _encode(action.document).encode()
+    source = action.source if action.source is not None else encode_document(action.document or {})
     return meta + source + b"\n"
 
 
 def encode_document(document: dict[str, Any]) -> bytes:
     """Serialise a document the way the writer does (compact UTF-8 JSON)."""
+    if _orjson_dumps is not None:
+        try:
+            return _orjson_dumps(document)
+        except TypeError:  # orjson stops at 64-bit integers; the stdlib writes any integer exactly
+            pass
     return _encode(document).encode()

@@ -45,11 +45,11 @@ def number(text: str) -> int | float | str:
     ConversionError
         ``text`` is not a decimal number.
     """
-    if not isinstance(text, str):
+    if text.__class__ is not str:
         raise ConversionError(f"N value must be a string, got {type(text).__name__}")
+    if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
+        return int(text)
     if "." not in text and "e" not in text and "E" not in text:
-        if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
-            return int(text)
         raise ConversionError(f"not a number: {text[:40]!r}")
     try:
         value = float(text)
@@ -72,49 +72,43 @@ def number(text: str) -> int | float | str:
 
 def value(attribute: AttributeValue) -> JsonValue:
     """Convert one typed wire value, such as ``{"M": {...}}``, to a JSON value."""
-    if len(attribute) != 1:
-        raise ConversionError(f"an attribute value has exactly one type key, got {sorted(attribute)[:5]}")
-    for tag, raw in attribute.items():
-        if tag == "S":
-            if isinstance(raw, str):
-                return raw
-            break
-        if tag == "N":
-            return number(raw)
-        if tag == "M":
-            if isinstance(raw, dict):
-                return {name: value(item) for name, item in raw.items()}
-            break
-        if tag == "L":
-            if isinstance(raw, list):
-                return [value(item) for item in raw]
-            break
-        if tag == "BOOL":
-            if isinstance(raw, bool):
-                return raw
-            break
-        if tag == "NULL":
-            if raw is True:
-                return None
-            break
-        if tag == "B":
-            if isinstance(raw, str):
-                return raw
-            break
-        if tag == "SS" or tag == "BS":
-            if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
-                return sorted(raw)
-            break
-        if tag == "NS":
-            if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
-                try:
-                    ordered = sorted(raw, key=Decimal)
-                except InvalidOperation:
-                    raise ConversionError("NS holds a value that is not a number") from None
-                return [number(item) for item in ordered]
-            break
+    try:
+        ((tag, raw),) = attribute.items()
+    except (ValueError, AttributeError):
+        raise ConversionError("an attribute value is an object with exactly one type key") from None
+    if tag == "S":
+        if raw.__class__ is str:
+            return raw
+    elif tag == "N":
+        return number(raw)
+    elif tag == "M":
+        if raw.__class__ is dict:
+            return {name: value(item) for name, item in raw.items()}
+    elif tag == "L":
+        if raw.__class__ is list:
+            return [value(item) for item in raw]
+    elif tag == "BOOL":
+        if raw is True or raw is False:
+            return raw
+    elif tag == "NULL":
+        if raw is True:
+            return None
+    elif tag == "B":
+        if raw.__class__ is str:
+            return raw
+    elif tag == "SS" or tag == "BS":
+        if raw.__class__ is list and all(item.__class__ is str for item in raw):
+            return sorted(raw)
+    elif tag == "NS":
+        if raw.__class__ is list and all(item.__class__ is str for item in raw):
+            try:
+                ordered = sorted(raw, key=Decimal)
+            except InvalidOperation:
+                raise ConversionError("NS holds a value that is not a number") from None
+            return [number(item) for item in ordered]
+    else:
         raise ConversionError(f"unknown attribute type {tag!r}")
-    raise ConversionError(f"malformed {next(iter(attribute))!r} value")
+    raise ConversionError(f"malformed {tag!r} value")
 
 
 def item(image: Mapping[str, AttributeValue]) -> dict[str, JsonValue]:

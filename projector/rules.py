@@ -178,7 +178,8 @@ def project_item(image: Mapping[str, AttributeValue]) -> Projection | None:
     for attribute, field in entity.fields:
         wire = image.get(attribute)
         if wire is not None:
-            document[field] = convert.value(wire)
+            text = wire.get("S")  # most fields are strings: skip the generic dispatch for them
+            document[field] = text if text.__class__ is str and len(wire) == 1 else convert.value(wire)
     document["id"] = doc_id
     return Projection(entity, doc_id, version, document)
 

@@ -50,6 +50,15 @@ class _Group:
     members: list[int]
 
 
+@dataclass(slots=True)
+class BatchPlan:
+    """A batch after projection and collapse: one group per document key, and the poison records."""
+
+    groups: list[_Group]
+    poison: list[tuple[int, DeadLetter]]
+    result: BatchResult
+
+
 class StreamProjector:
     """Projects batches of DynamoDB stream records (Lambda's event shape) into OpenSearch.
 
@@ -87,11 +96,17 @@ class StreamProjector:
 
     def project(self, records: Sequence[dict[str, Any]], deadline: float | None = None) -> BatchResult:
         """Project ``records``; ``deadline`` is a ``time.monotonic()`` instant for the OpenSearch work."""
+        plan = self.plan(records)
+        self._members = {}
+        self._write(plan.groups, records, deadline, plan.result, plan.poison)
+        self._dead_letter(plan.poison, records, plan.result)
+        return plan.result
+
+    def plan(self, records: Sequence[dict[str, Any]]) -> BatchPlan:
+        """Project and collapse ``records`` without any I/O: what :meth:`project` will write."""
         result = BatchResult(records=len(records))
         groups: dict[tuple[str, str], _Group] = {}
         poison: list[tuple[int, DeadLetter]] = []
-        self._members = {}
-        now_ms = self._clock() * 1000.0
         oldest: float | None = None
         for position, record in enumerate(records):
             stream = record.get("dynamodb")
@@ -120,10 +135,8 @@ class StreamProjector:
                 group.projection = projection
                 group.position = position
         if oldest is not None:
-            result.max_lag_ms = max(0.0, now_ms - oldest * 1000.0)
-        self._write(list(groups.values()), records, deadline, result, poison)
-        self._dead_letter(poison, records, result)
-        return result
+            result.max_lag_ms = max(0.0, self._clock() * 1000.0 - oldest * 1000.0)
+        return BatchPlan(list(groups.values()), poison, result)
 
     def _write(
         self,

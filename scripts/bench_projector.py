@@ -1,0 +1,398 @@
+"""Benchmark the projector against osmem (started here) and print its figures.
+
+    python scripts/bench_projector.py [--records 10000] [--naive-records 1000] [--b100-records 5000]
+
+The last line printed is one JSON object: records_per_s, ceiling_records_per_s, ratio_vs_ceiling,
+naive_records_per_s, ratio_vs_naive, client_cpu_ms_per_1k (batch 1,000), client_cpu_ms_per_1k_b100,
+cpu_path_vs_json_ratio, import_ms, peak_rss_mb. Every phase writes to fresh indices (osmem slows down after
+~20,000 updates to one index).
+
+Workload: batches of realistic (~1 KB per image) Listing and Review stream records in Lambda's event shape,
+mixed INSERT (new keys), MODIFY (existing keys, higher version) and REMOVE (tombstones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORDS = [
+    "bright",
+    "quiet",
+    "spacious",
+    "modern",
+    "renovated",
+    "cosy",
+    "central",
+    "garden",
+    "balcony",
+    "view",
+    "river",
+    "park",
+    "station",
+    "school",
+    "market",
+    "kitchen",
+    "bathroom",
+    "bedroom",
+    "terrace",
+    "parking",
+    "elevator",
+    "sunny",
+    "historic",
+    "loft",
+    "studio",
+    "family",
+]
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/bench/stream/2026-01-01T00:00:00.000"
+CITIES = ["Berlin", "Paris", "Lisbon", "Madrid", "Vienna", "Prague", "Oslo", "Dublin"]
+CATEGORIES = ["APARTMENT", "HOUSE", "ROOM", "STUDIO", "OFFICE", "LAND"]
+
+
+def _number(value: float) -> str:
+    """Six decimals, normalised as DynamoDB returns numbers (no trailing zeros)."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+class Workload:
+    """Generates stream records: 60 % INSERT, 30 % MODIFY, 10 % REMOVE; ~1 in 5 items is a Review."""
+
+    def __init__(self, seed: int = 1) -> None:
+        self.random = random.Random(seed)
+        self.live: list[dict[str, Any]] = []
+        self.sequence = 10**21
+        self.clock = 1_767_225_600_000
+
+    def _text(self, words: int) -> str:
+        return " ".join(self.random.choice(WORDS) for _ in range(words))
+
+    def _item(self, version: int) -> dict[str, Any]:
+        item_id = uuid.UUID(int=self.random.getrandbits(128)).hex
+        when = f"2026-01-{self.random.randint(1, 28):02d}T10:00:00.000Z"
+        if self.random.random() < 0.2:
+            listing_id = uuid.UUID(int=self.random.getrandbits(128)).hex
+            return {
+                "pk": {"S": f"LISTING#{listing_id}"}, "sk": {"S": f"REVIEW#{item_id}"},
+                "type": {"S": "Review"}, "id": {"S": item_id}, "listingId": {"S": listing_id},
+                "rating": {"N": str(self.random.randint(1, 5))}, "text": {"S": self._text(120)},
+                "author": {"S": f"user-{self.random.randint(1, 5000)}"}, "createdAt": {"S": when},
+                "version": {"N": str(version)},
+            }  # fmt: skip
+        return {
+            "pk": {"S": f"LISTING#{item_id}"}, "sk": {"S": "LISTING"}, "type": {"S": "Listing"},
+            "gsi1pk": {"S": f"OWNER#owner-{self.random.randint(1, 500)}"},
+            "gsi1sk": {"S": f"LISTING#{when}#{item_id}"}, "id": {"S": item_id},
+            "title": {"S": self._text(6).capitalize()}, "description": {"S": self._text(75)},
+            "category": {"S": self.random.choice(CATEGORIES)},
+            "tags": {"L": [{"S": self.random.choice(WORDS)} for _ in range(4)]},
+            "price": {"N": f"{self.random.randint(100, 999_999) / 100}"}, "currency": {"S": "EUR"},
+            "location": {"M": {"lat": {"N": _number(self.random.uniform(-80, 80))},
+                               "lon": {"N": _number(self.random.uniform(-170, 170))}}},
+            "city": {"S": self.random.choice(CITIES)}, "owner": {"S": f"owner-{self.random.randint(1, 500)}"},
+            "status": {"S": "ACTIVE"}, "createdAt": {"S": when}, "updatedAt": {"S": when},
+            "version": {"N": str(version)},
+        }  # fmt: skip
+
+    def _record(self, event: str, new: dict[str, Any] | None, old: dict[str, Any] | None) -> dict[str, Any]:
+        self.sequence += 1
+        self.clock += 1
+        image = new or old or {}
+        stream: dict[str, Any] = {
+            "ApproximateCreationDateTime": float(self.clock // 1000),
+            "Keys": {"pk": image["pk"], "sk": image["sk"]},
+            "SequenceNumber": str(self.sequence),
+            "SizeBytes": 1000,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        }
+        if new is not None:
+            stream["NewImage"] = new
+        if old is not None:
+            stream["OldImage"] = old
+        return {
+            "eventID": uuid.UUID(int=self.random.getrandbits(128)).hex, "eventName": event,
+            "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "dynamodb": stream, "eventSourceARN": STREAM_ARN,
+        }  # fmt: skip
+
+    def batch(self, size: int) -> list[dict[str, Any]]:
+        records = []
+        for _ in range(size):
+            roll = self.random.random()
+            self.clock += 1
+            if roll < 0.6 or len(self.live) < 10:
+                item = self._item(self.clock * 1000)
+                self.live.append(item)
+                records.append(self._record("INSERT", item, None))
+            elif roll < 0.9:
+                position = self.random.randrange(len(self.live))
+                old = self.live[position]
+                new = {**old, "version": {"N": str(self.clock * 1000)}, "status": {"S": "PAUSED"}}
+                self.live[position] = new
+                records.append(self._record("MODIFY", new, old))
+            else:
+                old = self.live.pop(self.random.randrange(len(self.live)))
+                records.append(self._record("REMOVE", None, old))
+        return records
+
+
+class Context:
+    function_name = "bench"
+    aws_request_id = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def _fresh_indices(url: str) -> str:
+    from projector.indices import ensure_indices
+    from projector.transport import Transport
+
+    prefix = f"bench-{uuid.uuid4().hex[:8]}-"
+    ensure_indices(Transport(url), prefix)
+    return prefix
+
+
+def _configure(url: str, prefix: str) -> None:
+    from projector import handler
+
+    os.environ.update(
+        OPENSEARCH_ENDPOINT=url,
+        OPENSEARCH_AUTH="none",
+        DEAD_LETTER_QUEUE_URL="http://127.0.0.1:9/000000000000/bench-dlq-unused",
+        INDEX_PREFIX=prefix,
+        POWERTOOLS_METRICS_NAMESPACE="bench",
+    )
+    handler.reset()
+
+
+def run_projector(url: str, batches: list[list[dict[str, Any]]]) -> tuple[float, float, int]:
+    """Returns (wall seconds, process CPU seconds, failed records)."""
+    from projector import handler
+
+    _configure(url, _fresh_indices(url))
+    handler.runtime()  # configuration and connection pool are built once per Lambda container
+    context = Context()
+    failed = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    for batch in batches:
+        response = handler.lambda_handler({"Records": batch}, context)
+        failed += len(response["batchItemFailures"])
+    return time.perf_counter() - wall, time.process_time() - cpu, failed
+
+
+def _bulk_bodies(batches: list[list[dict[str, Any]]], prefix: str) -> list[bytes]:
+    """The NDJSON the projector sends for these batches, pre-built (same documents, same versions)."""
+    from projector.bulk import BulkAction, _ndjson, encode_document
+    from projector.stream import StreamProjector
+
+    planner = StreamProjector(None, None, None, prefix)  # type: ignore[arg-type]
+    bodies = []
+    for batch in batches:
+        lines = []
+        for group in planner.plan(batch).groups:
+            projection = group.projection
+            action = BulkAction(projection.entity.index(prefix), projection.doc_id, projection.version)
+            action.source = encode_document(projection.document)
+            lines.append(_ndjson(action))
+        for start in range(0, len(lines), 500):
+            bodies.append(b"".join(lines[start : start + 500]))
+    return bodies
+
+
+def run_ceiling(url: str, batches: list[list[dict[str, Any]]]) -> float:
+    bodies = _bulk_bodies(batches, _fresh_indices(url))
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port)
+    started = time.perf_counter()
+    for body in bodies:
+        connection.request("POST", "/_bulk", body, {"Content-Type": "application/x-ndjson"})
+        answer = connection.getresponse()
+        answer.read()
+        if answer.status != 200:
+            raise SystemExit(f"ceiling run: HTTP {answer.status}")
+    return time.perf_counter() - started
+
+
+def run_naive(url: str, records: list[dict[str, Any]]) -> float:
+    """One request per record, as a simple projector would do it (boto3's deserializer, json.dumps)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    prefix = _fresh_indices(url)
+    deserializer = TypeDeserializer()
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port)
+    started = time.perf_counter()
+    for record in records:
+        stream = record["dynamodb"]
+        image = stream.get("NewImage") or stream["OldImage"]
+        item = {key: deserializer.deserialize(value) for key, value in image.items()}
+        index = f"{prefix}{'listings' if item['type'] == 'Listing' else 'reviews'}-v1"
+        if record["eventName"] == "REMOVE":
+            body = json.dumps({"id": item["id"], "tombstone": True, "deletedAt": "2026-01-01T00:00:00Z"})
+            version = int(item["version"]) + 1
+        else:
+            fields = (
+                ("id", "title", "description", "category", "tags", "price", "currency", "location", "city",
+                 "owner", "status", "createdAt", "updatedAt", "version")
+                if item["type"] == "Listing"
+                else ("id", "listingId", "rating", "text", "author", "createdAt", "version")
+            )  # fmt: skip
+            body = json.dumps({key: item[key] for key in fields if key in item}, default=float)
+            version = int(item["version"])
+        connection.request(
+            "PUT", f"/{index}/_doc/{item['id']}?version={version}&version_type=external", body,
+            {"Content-Type": "application/json"},
+        )  # fmt: skip
+        connection.getresponse().read()
+    return time.perf_counter() - started
+
+
+def cpu_path_ratio(batches: list[list[dict[str, Any]]]) -> tuple[float, float]:
+    """(projector CPU path ms per 1k, json.dumps ms per 1k) over the same batches, no network."""
+    from projector.bulk import BulkAction, _ndjson, encode_document
+    from projector.stream import StreamProjector
+
+    planner = StreamProjector(None, None, None, "")  # type: ignore[arg-type]
+    documents = [[group.projection.document for group in planner.plan(batch).groups] for batch in batches]
+    count = sum(len(batch) for batch in batches)
+
+    def projector_path() -> None:
+        for batch in batches:
+            lines = []
+            for group in planner.plan(batch).groups:
+                projection = group.projection
+                action = BulkAction(projection.entity.index(), projection.doc_id, projection.version)
+                action.source = encode_document(projection.document)
+                lines.append(_ndjson(action))
+            b"".join(lines)
+
+    def plain_json() -> None:
+        for batch_documents in documents:
+            for document in batch_documents:
+                json.dumps(document)
+
+    def best(function: Any) -> float:
+        timings = []
+        for _ in range(5):
+            started = time.process_time()
+            function()
+            timings.append(time.process_time() - started)
+        return min(timings) * 1000.0 / (count / 1000.0)
+
+    return best(projector_path), best(plain_json)
+
+
+def import_ms() -> float:
+    code = (
+        "import time; t = time.perf_counter(); import projector.handler; "
+        "print((time.perf_counter() - t) * 1000)"
+    )
+    timings = []
+    for _ in range(3):
+        output = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout
+        timings.append(float(output.strip().splitlines()[-1]))
+    return statistics.median(timings)
+
+
+def peak_rss_mb(url: str, batches: int) -> float:
+    """Peak RSS of a fresh process that projects ``batches`` batches of 1,000."""
+    output = subprocess.run(
+        [sys.executable, __file__, "--rss-probe", url, "--records", str(batches * 1000)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout  # fmt: skip
+    return float(output.strip().splitlines()[-1])
+
+
+def rss_probe(url: str, records: int) -> None:
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the handler's logs and metrics are not the answer
+    workload = Workload(seed=3)
+    from projector import handler
+
+    _configure(url, _fresh_indices(url))
+    for _ in range(max(1, records // 1000)):
+        handler.lambda_handler({"Records": workload.batch(1000)}, Context())
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, file=sys.__stdout__)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Projector benchmark against osmem")
+    parser.add_argument("--records", type=int, default=10_000, help="records at batch 1,000")
+    parser.add_argument("--b100-records", type=int, default=5_000, help="records at batch 100")
+    parser.add_argument("--naive-records", type=int, default=1_000, help="records for the naive baseline")
+    parser.add_argument("--rss-batches", type=int, default=5, help="batches of 1,000 in the RSS probe")
+    parser.add_argument("--rss-probe", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_probe:
+        rss_probe(args.rss_probe, args.records)
+        return
+
+    from devstack.servers import start_osmem
+
+    out = sys.stdout
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the handler's EMF/log lines while timing
+    server = start_osmem()
+    try:
+        workload = Workload(seed=1)
+        size = max(1, min(1000, args.records))
+        batches = [workload.batch(size) for _ in range(max(1, args.records // size))]
+        count = sum(len(batch) for batch in batches)
+        b100_workload = Workload(seed=2)
+        b100 = [b100_workload.batch(100) for _ in range(max(1, args.b100_records // 100))]
+        b100_count = sum(len(batch) for batch in b100)
+        naive_records = [record for batch in batches for record in batch][: args.naive_records]
+
+        wall, cpu, failed = run_projector(server.url, batches)
+        ceiling_wall = run_ceiling(server.url, batches)
+        naive_wall = run_naive(server.url, naive_records)
+        b100_wall, b100_cpu, b100_failed = run_projector(server.url, b100)
+        path_ms, json_ms = cpu_path_ratio(batches)
+        imported = import_ms()
+        rss = peak_rss_mb(server.url, args.rss_batches)
+    finally:
+        server.stop()
+        sys.stdout = out
+
+    figures = {
+        "records": count,
+        "failed_records": failed + b100_failed,
+        "records_per_s": round(count / wall, 1),
+        "ceiling_records_per_s": round(count / ceiling_wall, 1),
+        "ratio_vs_ceiling": round(ceiling_wall / wall, 3),
+        "naive_records_per_s": round(len(naive_records) / naive_wall, 1),
+        "ratio_vs_naive": round((count / wall) / (len(naive_records) / naive_wall), 2),
+        "client_cpu_ms_per_1k": round(cpu * 1000.0 / (count / 1000.0), 2),
+        "client_cpu_ms_per_1k_b100": round(b100_cpu * 1000.0 / (b100_count / 1000.0), 2),
+        "b100_records_per_s": round(b100_count / b100_wall, 1),
+        "cpu_path_ms_per_1k": round(path_ms, 2),
+        "json_dumps_ms_per_1k": round(json_ms, 2),
+        "cpu_path_vs_json_ratio": round(path_ms / json_ms, 2),
+        "import_ms": round(imported, 1),
+        "peak_rss_mb": round(rss, 1),
+    }
+    width = max(len(name) for name in figures)
+    for name, value in figures.items():
+        print(f"{name:<{width}}  {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

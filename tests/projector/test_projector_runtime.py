@@ -1,0 +1,239 @@
+"""Configuration, cold start, SigV4, indices/purge commands, the build and the benchmark script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from projector_testkit import Env, FakeContext, listing
+
+from devstack.servers import LOCAL_AWS_ENV, ChildServer
+from projector import handler
+from projector.config import Config
+from projector.exceptions import ConfigError
+from projector.purge import purge_tombstones
+from projector.transport import Transport
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200", "DEAD_LETTER_QUEUE_URL": "http://127.0.0.1:1/1/q"}
+
+
+def test_config_defaults() -> None:
+    config = Config.from_env({**GOOD, "OPENSEARCH_AUTH": "none"})
+    assert config.bulk_max_bytes == 5 * 1024 * 1024 and config.bulk_max_actions == 500
+    assert config.tombstone_retention_hours == 48 and config.log_item_contents is False
+
+
+def test_config_errors_name_every_problem() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env(
+            {
+                "OPENSEARCH_ENDPOINT": "search.example.com",
+                "OPENSEARCH_AUTH": "basic",
+                "BULK_MAX_BYTES": "ten",
+                "BULK_MAX_ACTIONS": "0",
+                "TOMBSTONE_RETENTION_HOURS": "12",
+                "LOG_ITEM_CONTENTS": "maybe",
+            }
+        )
+    problems = caught.value.problems
+    text = str(caught.value)
+    assert len(problems) == 7, problems
+    for expected in (
+        "OPENSEARCH_ENDPOINT must be an http(s) URL",
+        "DEAD_LETTER_QUEUE_URL is required",
+        "OPENSEARCH_AUTH must be one of sigv4, sigv4-aoss, none",
+        "BULK_MAX_BYTES must be an integer",
+        "BULK_MAX_ACTIONS must be between 1 and 10000",
+        "TOMBSTONE_RETENTION_HOURS must be more than the 24 h stream retention",
+        "LOG_ITEM_CONTENTS must be true or false",
+    ):
+        assert expected in text
+
+
+def test_sigv4_needs_a_region() -> None:
+    with pytest.raises(ConfigError, match="needs AWS_REGION"):
+        Config.from_env({**GOOD, "OPENSEARCH_AUTH": "sigv4"})
+
+
+def test_bad_configuration_fails_the_first_invocation_clearly(configure: Callable[..., None]) -> None:
+    configure(OPENSEARCH_ENDPOINT="", DEAD_LETTER_QUEUE_URL="")
+    with pytest.raises(ConfigError, match="OPENSEARCH_ENDPOINT is required"):
+        handler.lambda_handler({"Records": []}, FakeContext())
+
+
+def test_cold_start_in_a_fresh_process(env: Env) -> None:
+    """Import with no configuration, then set it and invoke: config is read lazily, on the first call."""
+    env.table.put(listing("cold", 3))
+    records = env.table.read()
+    code = (
+        "import json, os, sys\n"
+        "import projector.handler as h\n"
+        "os.environ.update(json.loads(sys.argv[1]))\n"
+        "class C:\n"
+        "    function_name = 'cold'; aws_request_id = 'r1'\n"
+        "    def get_remaining_time_in_millis(self): return 30000\n"
+        "print('RESULT', json.dumps(h.lambda_handler({'Records': json.loads(sys.argv[2])}, C())))\n"
+    )
+    variables = {
+        "OPENSEARCH_ENDPOINT": env.osmem_url,
+        "OPENSEARCH_AUTH": "none",
+        "DEAD_LETTER_QUEUE_URL": env.queue_url,
+        "INDEX_PREFIX": env.prefix,
+    }
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("OPENSEARCH_", "DEAD_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(variables), json.dumps(records)],
+        capture_output=True, text=True, cwd=ROOT, env=clean, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert json.loads(result[0][7:]) == {"batchItemFailures": []}
+    assert env.search.ids() == ["cold"]
+
+
+class _Capture(BaseHTTPRequestHandler):
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        type(self).seen.append(dict(self.headers.items()))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    do_POST = do_GET
+
+
+@pytest.fixture
+def capture() -> Iterator[str]:
+    _Capture.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(("auth", "service"), [("sigv4", "es"), ("sigv4-aoss", "aoss")])
+def test_sigv4_signs_with_the_right_service(capture: str, auth: str, service: str) -> None:
+    transport = Transport(capture, auth=auth, region="eu-west-1")
+    assert transport.request("POST", "/_bulk", b'{"index":{}}\n{}\n').status == 200
+    (headers,) = _Capture.seen
+    authorization = headers["Authorization"]
+    key = LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"]
+    assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={key}/")
+    assert f"/eu-west-1/{service}/aws4_request" in authorization
+    assert "x-amz-content-sha256" in authorization.lower()
+    assert headers["X-Amz-Security-Token"] == LOCAL_AWS_ENV["AWS_SESSION_TOKEN"]
+
+
+def test_no_auth_sends_no_signature(capture: str) -> None:
+    Transport(capture).request("GET", "/")
+    assert "Authorization" not in _Capture.seen[0]
+
+
+def test_indices_command_is_idempotent(osmem: ChildServer) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "projector.indices",
+        "--endpoint",
+        osmem.url,
+        "--auth",
+        "none",
+        "-p",
+        "cli-",
+    ]
+    first = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True, timeout=60)
+    second = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True, timeout=60)
+    assert "created cli-listings-v1" in json.loads(first.stdout)["Listing"]
+    assert json.loads(second.stdout) == {
+        "Listing": ["updated mapping of cli-listings-v1"],
+        "Review": ["updated mapping of cli-reviews-v1"],
+    }
+    bad = subprocess.run(
+        [sys.executable, "-m", "projector.indices", "--endpoint", "nope"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert bad.returncode == 1 and "ConfigError" in bad.stderr
+
+
+def test_purge_removes_only_old_tombstones(env: Env) -> None:
+    env.table.put(listing("old", 1))
+    env.table.put(listing("new", 1))
+    env.table.put(listing("live", 1))
+    env.table.delete("LISTING#old", "LISTING")
+    env.table.delete("LISTING#new", "LISTING")
+    records = env.table.read()
+    records[3]["dynamodb"]["ApproximateCreationDateTime"] -= 72 * 3600  # deleted three days ago
+    assert env.invoke(records) == {"batchItemFailures": []}
+    transport = Transport(env.osmem_url)
+    with pytest.raises(ValueError):
+        purge_tombstones(transport, retention_hours=12, prefix=env.prefix)
+    assert purge_tombstones(transport, retention_hours=48, prefix=env.prefix) == {
+        f"{env.prefix}listings-v1": 1,
+        f"{env.prefix}reviews-v1": 0,
+    }
+    assert env.search.get("old") is None
+    new = env.search.get("new")
+    assert new is not None and new["_source"]["tombstone"] is True
+    assert env.search.get("live") is not None
+
+
+def test_build_produces_an_importable_zip(tmp_path: Path) -> None:
+    output = tmp_path / "projector.zip"
+    done = subprocess.run(
+        [sys.executable, "scripts/build_projector.py", "--output", str(output), "--no-orjson"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "MiB" in done.stdout and output.exists()
+    with zipfile.ZipFile(output) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path / "unpacked")
+    assert {"projector/handler.py", "projector/mappings/listings.v1.json"} <= names
+    assert "aws_lambda_powertools/__init__.py" in names
+    assert not any(name.startswith(("boto3/", "botocore/")) for name in names)
+    unpacked = tmp_path / "unpacked"
+    probe = (
+        f"import sys; sys.path.insert(0, {str(unpacked)!r}); "
+        "import projector.handler, aws_lambda_powertools; "
+        "print(projector.handler.__file__); print(aws_lambda_powertools.__file__)"
+    )
+    located = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert all(line.startswith(str(unpacked)) for line in located.stdout.splitlines())
+
+
+def test_benchmark_script_runs_and_prints_its_figures() -> None:
+    done = subprocess.run(
+        [sys.executable, "scripts/bench_projector.py", "--records", "200", "--b100-records", "200",
+         "--naive-records", "50", "--rss-batches", "1"],
+        capture_output=True, text=True, cwd=ROOT, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    for key in (
+        "records_per_s", "ceiling_records_per_s", "ratio_vs_ceiling", "naive_records_per_s",
+        "ratio_vs_naive", "client_cpu_ms_per_1k", "client_cpu_ms_per_1k_b100", "cpu_path_vs_json_ratio",
+        "import_ms", "peak_rss_mb",
+    ):  # fmt: skip
+        assert isinstance(figures[key], int | float) and figures[key] > 0, key
+    assert figures["failed_records"] == 0
