@@ -118,7 +118,7 @@ class Reindexer:
         return serving[0]
 
     def plan(
-        self, version: int | None = None, mapping: Path | None = None
+        self, version: int | None = None, mapping: str | Path | None = None
     ) -> tuple[str, str, dict[str, Any]]:
         """(old index, new index, create body)."""
         old = self.current_index()
