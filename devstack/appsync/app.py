@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from devstack.appsync.auth import AuthConfig
 from devstack.appsync.datasources import DataSource, NoneDataSource
@@ -53,7 +54,11 @@ class Endpoint:
 
 
 def _data_sources(config: EndpointConfig, types: dict[str, str]) -> dict[str, DataSource]:
-    client: Any = boto3.client("dynamodb", endpoint_url=config.dynamodb_endpoint, region_name=config.region)
+    # Few retries and short timeouts: a local stand-in that is down should fail a request quickly.
+    retries = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+    client: Any = boto3.client(
+        "dynamodb", endpoint_url=config.dynamodb_endpoint, region_name=config.region, config=retries
+    )
     sources: dict[str, DataSource] = {}
     for name, kind in types.items():
         if kind == "AMAZON_DYNAMODB":

@@ -27,21 +27,24 @@ class NodeWorker:
             raise WorkerError(
                 "node is not on PATH: the local AppSync endpoint runs resolvers with Node.js 20+"
             )
-        self._process = subprocess.Popen(
-            [
-                executable,
-                "--import",
-                (RUNTIME_DIR / "register.mjs").as_uri(),
-                str(RUNTIME_DIR / "worker.mjs"),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            bufsize=1,
-        )
+        register, worker = (RUNTIME_DIR / "register.mjs").as_uri(), str(RUNTIME_DIR / "worker.mjs")
+        self._argv = [executable, "--import", register, worker]
+        self._process = self._spawn()
         self._lock = threading.Lock()
         self._next_id = 0
+        self.restarts = 0
+
+    def _spawn(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1
+        )
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def pid_alive(self) -> bool:
+        return self._process.poll() is None
 
     def call(
         self,
@@ -62,9 +65,12 @@ class NodeWorker:
                 "authType": auth_type,
                 "unauthorizedMessage": unauthorized_message,
             }
+            if self._process.poll() is not None:
+                # A worker that died (killed, out of memory) is replaced; the call that saw it die failed.
+                self._process = self._spawn()
+                self.restarts += 1
             stdin, stdout = self._process.stdin, self._process.stdout
-            if stdin is None or stdout is None or self._process.poll() is not None:
-                raise WorkerError(f"the resolver worker has exited (code {self._process.returncode})")
+            assert stdin is not None and stdout is not None
             try:
                 stdin.write(json.dumps(message) + "\n")
                 stdin.flush()
@@ -72,7 +78,9 @@ class NodeWorker:
             except OSError as exc:
                 raise WorkerError(f"the resolver worker is gone: {exc}") from exc
             if not line:
-                raise WorkerError(f"the resolver worker exited (code {self._process.poll()})")
+                raise WorkerError(
+                    f"the resolver worker exited (code {self._process.wait()}) while running {file.name}"
+                )
             answer: dict[str, Any] = json.loads(line)
             if answer.get("id") != self._next_id:
                 raise WorkerError(f"the resolver worker answered out of turn: {line[:200]}")

@@ -10,15 +10,10 @@ from __future__ import annotations
 import math
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from apikit import Api
-
-from devstack.appsync.app import EndpointConfig, start_endpoint
-from devstack.appsync.auth import AuthConfig
-from devstack.servers import ChildServer, free_port
 
 CREATE = "mutation($input: CreateListingInput!) { createListing(input: $input) { id version createdAt } }"
 UPDATE = "mutation($input: UpdateListingInput!) { updateListing(input: $input) { id version } }"
@@ -269,22 +264,3 @@ def test_bad_search_arguments_are_validation_errors(api: Api, marker: str) -> No
         answer = api.as_user("searcher", SEARCH, variables)
         assert answer["errors"][0]["errorType"] == "ValidationError", variables
         assert answer["data"] is None
-
-
-@pytest.fixture
-def endpoint_without_search(moto_server: ChildServer) -> Iterator[str]:
-    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    config = EndpointConfig(moto_server.url, dead, "unused", AuthConfig(token_secret="x" * 32, api_key="k"))
-    endpoint = start_endpoint(config)
-    yield endpoint.url
-    endpoint.close()
-
-
-def test_an_unreachable_search_domain_is_a_typed_error(endpoint_without_search: str) -> None:
-    import requests
-
-    answer = requests.post(
-        endpoint_without_search, json={"query": "{ searchListings { total } }"}, headers={"x-api-key": "k"}
-    ).json()
-    assert answer["data"] is None
-    assert answer["errors"][0]["errorType"] == "SearchUnavailableError"

@@ -3,6 +3,9 @@ appendError, crashes, missing utils, auth directives) on small fixture resolvers
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,3 +122,19 @@ def test_aws_scalars_are_validated_in_variables_and_literals(endpoint: Endpoint)
         assert answer["data"] is None and "AWSDateTime" in answer["errors"][0]["message"], bad
     literal = query(endpoint, '{ when(at: "2026-02-30T25:00:00Z") }')
     assert "AWSDateTime" in literal["errors"][0]["message"]
+
+
+def test_a_dead_worker_fails_its_request_and_is_replaced(endpoint: Endpoint) -> None:
+    answer = query(endpoint, "{ dies }")
+    assert answer["data"] == {"dies": None}
+    assert answer["errors"][0]["errorType"] == "InternalFailure"
+    assert "exited (code 3) while running dies.js" in answer["errors"][0]["message"]
+    assert query(endpoint, "{ early }") == {"data": {"early": "returned early"}}
+
+    os.kill(endpoint.worker.pid, signal.SIGKILL)
+    restarts = endpoint.worker.restarts
+    deadline = time.monotonic() + 5
+    while endpoint.worker.pid_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert query(endpoint, "{ pipeline }") == {"data": {"pipeline": "20:1:addOne"}}
+    assert endpoint.worker.restarts == restarts + 1

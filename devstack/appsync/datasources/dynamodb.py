@@ -13,7 +13,7 @@ import threading
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.appsync.datasources import Outcome
 from devstack.appsync.errors import AppSyncError
@@ -167,6 +167,8 @@ class DynamoDBDataSource:
             if error.get("Code") == "TransactionCanceledException":
                 reasons = exc.response.get("CancellationReasons", [])
                 outcome.result = {"keys": None, "cancellationReasons": [self._reason(r) for r in reasons]}
+        except BotoCoreError as exc:  # no answer at all (endpoint down, timeout)
+            outcome = Outcome(error={"type": "DynamoDB:ServiceUnavailable", "message": str(exc)})
         return outcome
 
     @staticmethod
