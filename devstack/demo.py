@@ -9,10 +9,11 @@ import uuid
 from pathlib import Path
 from typing import Any, TextIO
 
+import boto3
 import requests
 
 from devstack.graphql_client import GraphQLClient
-from devstack.seed import GraphQLWriter, seed
+from devstack.seed import DirectWriter, GraphQLWriter, seed
 from devstack.stack import DEFAULT_STATE_DIR, LocalStack, StackOptions
 
 SEARCH = """
@@ -109,7 +110,11 @@ def example_searches(reader: GraphQLClient, out: TextIO) -> None:
 
 
 def run(
-    once: bool, limit: int | None = None, out: TextIO = sys.stdout, state_dir: Path = DEFAULT_STATE_DIR
+    once: bool,
+    limit: int | None = None,
+    out: TextIO = sys.stdout,
+    state_dir: Path = DEFAULT_STATE_DIR,
+    graphql_seed: bool = False,
 ) -> int:
     """The demo; returns the exit code."""
     started = time.monotonic()
@@ -119,14 +124,24 @@ def run(
     info = stack.start()
     try:
         out.write(f"demo: stack up in {time.monotonic() - started:.1f} s; GraphQL at {info['graphql_url']}\n")
-        out.write("demo: seeding the fixtures through GraphQL (IAM)...\n")
-        out.flush()
         writer = GraphQLClient(info["graphql_url"], region=info["region"], auth="iam")
         reader = GraphQLClient(
             info["graphql_url"], region=info["region"], auth="api_key", api_key=info["auth"]["api_key"]
         )
         seeding = time.monotonic()
-        listings, reviews = seed(GraphQLWriter(writer), out=out, limit=limit)
+        if graphql_seed:
+            out.write("demo: seeding the fixtures through GraphQL (IAM)...\n")
+            out.flush()
+            listings, reviews = seed(GraphQLWriter(writer), out=out, limit=limit)
+        else:
+            # moto copies the whole table for each TransactWriteItems (the resolvers' one-item transactions),
+            # so ~1,300 GraphQL creates take minutes locally; batch writes load the same items in seconds.
+            out.write("demo: seeding the fixtures into DynamoDB (batch writes; or --graphql-seed)\n")
+            out.flush()
+            dynamodb = boto3.client(
+                "dynamodb", endpoint_url=info["dynamodb_endpoint"], region_name=info["region"]
+            )
+            listings, reviews = seed(DirectWriter(dynamodb, info["table_name"]), out=out, limit=limit)
         if listings.bad or reviews.bad:
             bad = listings.bad + reviews.bad
             out.write(f"demo: {len(bad)} fixture rows were bad: {bad}\n")

@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="start, seed, search, report the lag; serve until Ctrl-C")
     demo.add_argument("-1", "--once", action="store_true", help="exit after the searches instead of serving")
     demo.add_argument("-n", "--limit", type=int, help="seed only the first N listings")
+    demo.add_argument("-g", "--graphql-seed", action="store_true", help="seed through GraphQL (slow on moto)")
     args = parser.parse_args(argv)
     os.environ.update(LOCAL_AWS_ENV)  # the local stack's fake credentials; nothing here may reach AWS
     try:
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if running_stack(args.state_dir):
             raise StackError("a local stack is already running: `scripts/dev.py down` first")
-        return run(args.once, args.limit, state_dir=args.state_dir)
+        return run(args.once, args.limit, state_dir=args.state_dir, graphql_seed=args.graphql_seed)
     except (StackError, TimeoutError, OSError, RuntimeError) as error:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return 1
