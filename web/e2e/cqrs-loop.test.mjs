@@ -48,7 +48,7 @@ const cards = (page) =>
 
 async function signIn(page, user) {
   await page.selectOption('#signin-user', user);
-  await page.click('#signin button[type=submit]');
+  await searched(page, () => page.click('#signin button[type=submit]')); // signing in searches again
   await page.waitForSelector('#signedin:not([hidden])');
   assert.equal(await page.locator('#me').innerText(), user);
 }

@@ -277,8 +277,9 @@ function wire(auth: Authenticator): void {
       .signIn(username, input('signin-password').value)
       .then((user) => {
         state.user = user;
+        show(byId('page-error'), null);
         renderUser(auth);
-        renderResults();
+        void runSearch(); // now with the user's token: own listings get their buttons
       })
       .catch((failure: unknown) => show(byId('page-error'), `Sign-in failed: ${String(failure)}`));
   });
@@ -287,7 +288,7 @@ function wire(auth: Authenticator): void {
       state.user = null;
       setEditing(null);
       renderUser(auth);
-      renderResults();
+      void runSearch();
     });
   });
 }
