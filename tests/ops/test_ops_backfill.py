@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -165,3 +166,43 @@ def test_progress_reports_counts() -> None:
     progress.close()
     assert out.getvalue().splitlines()[-1].startswith("backfill: 10/10 items")
     assert "stale 1, written 9" in out.getvalue()
+
+
+def test_backfill_racing_a_live_writer_ends_equal_to_the_table(
+    ops_env: OpsEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = ops_env
+    live = {f"l{n:03d}": env.put_listing(f"l{n:03d}") for n in range(150)}
+    poller = env.start_projector(monkeypatch)
+    # The index is lost (recreated empty) while the projector keeps running: the backfill rebuilds it.
+    env.drain_projector()
+    env.search.delete_by_query(
+        index=env.index(), body={"query": {"match_all": {}}}, params={"refresh": "true"}
+    )
+    assert env.live_versions(env.index()) == {}
+    poller = env.start_projector(monkeypatch)
+
+    done = threading.Event()
+
+    def write_loop() -> None:
+        rng = random.Random(3)
+        for n in range(200):
+            key = rng.choice(sorted(live))
+            if rng.random() < 0.2:
+                env.delete_listing(key)
+                live.pop(key)
+                live[f"n{n:03d}"] = env.put_listing(f"n{n:03d}")
+            else:
+                live[key] = env.put_listing(key, expected=live[key], title=f"live update {n}")
+        done.set()
+
+    writer_thread = threading.Thread(target=write_loop)
+    writer_thread.start()
+    result = backfill(env.dynamodb, env.stack.table_name, env.writer(), segments=3, page_size=20, rate=400)
+    writer_thread.join(60)
+    assert done.is_set()
+    env.drain_projector()
+
+    assert result.scanned >= 150 and result.tally.failed == 0
+    assert env.live_versions(env.index()) == live == env.table_versions()
+    assert poller.invocations > 0
