@@ -20,6 +20,7 @@ from devstack.appsync.server import AppSyncHTTPServer, GraphQLApp, install_resol
 from devstack.appsync.worker import NodeWorker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+RESOLVERS_DIR_DEFAULT = REPO_ROOT / "resolvers"
 READ_ALIASES = ("listings", "reviews")  # docs/design.md §4: searches only ever use the read aliases
 
 
@@ -33,7 +34,7 @@ class EndpointConfig:
     host: str = "127.0.0.1"
     port: int = 0
     schema_dir: Path = REPO_ROOT / "schema"
-    resolvers_dir: Path = REPO_ROOT / "resolvers"
+    resolvers_dir: Path = RESOLVERS_DIR_DEFAULT
 
 
 @dataclass
