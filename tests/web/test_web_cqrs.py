@@ -1,8 +1,8 @@
-"""The CQRS loop through the web example in headless Chromium, against a local stack this test starts.
+"""The CQRS loop through the web example in headless Chromium, against a local stack these tests start.
 
 The stack (moto, osmem, the local AppSync endpoint, the stream poller) runs on free ports with its state
-in a temporary folder; `scripts/seed.py` loads the first fixture listings through GraphQL; the page's
-config.json is made by the page's own `scripts/config.mjs` from the stack's stack.json.
+in a temporary folder; `scripts/seed.py` loads the first fixture listings; the page's config.json is made
+by the page's own `scripts/config.mjs` from the stack's stack.json.
 """
 
 from __future__ import annotations
@@ -12,79 +12,107 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+import uuid
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from web_support import REPO, WEB, PageServer, run_browser_test
+
+if TYPE_CHECKING:
+    from devstack.stack import LocalStack
 
 SEED_LIMIT = 40
 
 
 @pytest.fixture(scope="module")
-def stack_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     from devstack.stack import LocalStack, StackOptions
 
     stack = LocalStack(StackOptions(state_dir=tmp_path_factory.mktemp("stack")))
     stack.start()
-    yield stack.stack_file
+    yield stack
     stack.stop()
 
 
-def _indexed(search_endpoint: str) -> int:
-    with urllib.request.urlopen(f"{search_endpoint}/listings/_count", timeout=5) as response:
-        count: int = json.load(response)["count"]
-        return count
+def _hits(endpoint: str, body: dict[str, Any]) -> int:
+    """How many listings the read alias finds for a query (straight from OpenSearch)."""
+    request = urllib.request.Request(
+        f"{endpoint}/listings/_search",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        total: int = json.load(response)["hits"]["total"]["value"]
+        return total
 
 
-def _wait_indexed(search_endpoint: str, expected: int, timeout: float = 30) -> None:
-    """The projector is asynchronous: let it index the seed before the page asserts counts."""
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while (count := _indexed(search_endpoint)) < expected:
+    while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"the projector indexed {count} of {expected} seeded listings within {timeout} s")
+            pytest.fail(f"{what} did not happen within {timeout} s")
         time.sleep(0.2)
 
 
-def _page_config(stack_file: Path, out: Path) -> dict[str, Any]:
-    subprocess.run(
-        ["node", "scripts/config.mjs", "--stack", str(stack_file), "--out", str(out)],
-        cwd=WEB,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    config: dict[str, Any] = json.loads(out.read_text())
-    return config
-
-
-def test_cqrs_loop_in_the_browser(page_server: PageServer, stack_file: Path, tmp_path: Path) -> None:
-    stack = json.loads(stack_file.read_text())
+@pytest.fixture(scope="module")
+def stack_info(local_stack: LocalStack) -> dict[str, Any]:
+    """The stack, seeded with the first SEED_LIMIT fixture listings, all of them searchable."""
     # --direct: batch writes into DynamoDB (the projector indexes them from the stream as usual); the
-    # page's own writes below go through GraphQL.
+    # page's own writes go through GraphQL.
+    stack_file = str(local_stack.stack_file)
+    argv = [sys.executable, "scripts/seed.py", "--direct", "-s", stack_file, "-n", str(SEED_LIMIT)]
     seed = subprocess.run(
-        [
-            sys.executable,
-            "scripts/seed.py",
-            "--direct",
-            "--stack-file",
-            str(stack_file),
-            "--limit",
-            str(SEED_LIMIT),
-        ],
+        argv,
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert seed.returncode == 0, seed.stderr
-    _wait_indexed(stack["search_endpoint"], SEED_LIMIT)
+    info: dict[str, Any] = json.loads(local_stack.stack_file.read_text())
+    endpoint = info["search_endpoint"]
+    _wait_for(lambda: _hits(endpoint, {"size": 0}) >= SEED_LIMIT, "indexing the seed")
+    return info
 
-    config = _page_config(stack_file, tmp_path / "config.json")
-    assert config["graphql_url"] == stack["graphql_url"]
+
+@pytest.fixture(scope="module")
+def served_page(
+    page_server: PageServer,
+    local_stack: LocalStack,
+    stack_info: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> PageServer:
+    """The built page, configured by `scripts/config.mjs` from the stack's stack.json."""
+    out = tmp_path_factory.mktemp("page") / "config.json"
+    subprocess.run(
+        ["node", "scripts/config.mjs", "--stack", str(local_stack.stack_file), "--out", str(out)],
+        cwd=WEB,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    config = json.loads(out.read_text())
+    assert config["graphql_url"] == stack_info["graphql_url"]
     assert sorted(config["local_users"]) == ["alice", "bob"]
     page_server.set_config(config)
+    return page_server
 
-    counts = run_browser_test("cqrs-loop", {"PAGE_URL": page_server.url, "SEED_LIMIT": str(SEED_LIMIT)})
+
+def test_cqrs_loop_in_the_browser(served_page: PageServer) -> None:
+    counts = run_browser_test("cqrs-loop", {"PAGE_URL": served_page.url, "SEED_LIMIT": str(SEED_LIMIT)})
     assert counts["pass"] == 2
+
+
+def test_the_page_says_when_search_lags(served_page: PageServer, local_stack: LocalStack) -> None:
+    """Fault injection: with the projector stopped the page reports stale search; no write is lost."""
+    title = f"Lagging room {uuid.uuid4().hex[:8]}"
+    local_stack.children["poller"].stop()
+    try:
+        counts = run_browser_test("search-lag", {"PAGE_URL": served_page.url, "LAG_TITLE": title})
+    finally:
+        local_stack.start_poller()  # resumes from its checkpoint
+    assert counts["pass"] == 1
+    endpoint = json.loads(local_stack.stack_file.read_text())["search_endpoint"]
+    query = {"query": {"match_phrase": {"title": title}}}
+    _wait_for(lambda: _hits(endpoint, query) == 1, "indexing the write after the restart")

@@ -14,6 +14,8 @@ export interface PageConfig {
   auth: StackAuth;
   /** Local stack only: user name → token minted by the stack's token command. */
   local_users?: Record<string, string>;
+  /** How long the page waits for search to show a write before it says results may be stale (30). */
+  search_catch_up_s?: number;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +53,13 @@ export function parseConfig(raw: unknown): PageConfig {
     config.local_users = Object.fromEntries(
       Object.entries(localUsers).map(([user, token]) => [user, requireString(token, `local_users.${user}`)]),
     );
+  }
+  if (obj.search_catch_up_s !== undefined) {
+    const seconds = obj.search_catch_up_s;
+    if (typeof seconds !== 'number' || !(seconds > 0)) {
+      throw new ConfigError('config.json: "search_catch_up_s" must be a positive number of seconds');
+    }
+    config.search_catch_up_s = seconds;
   }
   if (!config.local_users && !(config.auth.user_pool_id && config.auth.user_pool_client_id)) {
     throw new ConfigError('config.json: needs either local_users (local stack) or auth.user_pool_id and auth.user_pool_client_id');

@@ -129,7 +129,7 @@ async function trackSearch(target: Target): Promise<void> {
   syncBanner.textContent = `Saved “${target.listing.title}” (${what}). Waiting for search to catch up…`;
   let outcome: CatchUp | ApiError;
   try {
-    outcome = await waitForSearch(api, target);
+    outcome = await waitForSearch(api, target, { timeoutMs: catchUpSeconds * 1000 });
   } catch (failure) {
     outcome = toApiError(failure);
   }
@@ -299,11 +299,13 @@ category.replaceChildren(...CATEGORIES.map((name) => el('option', { value: name 
 let api: Api;
 let authenticator: Authenticator;
 let hasApiKey = false;
+let catchUpSeconds = 30;
 
 async function start(): Promise<void> {
   const config = await loadConfig();
   authenticator = configureAmplify(config);
   hasApiKey = config.auth.api_key !== null;
+  catchUpSeconds = config.search_catch_up_s ?? catchUpSeconds;
   api = new Api(() => (state.user ? 'userPool' : 'apiKey'));
   byId('stack').textContent = `${config.local_users ? 'local stack' : 'AWS'} · ${config.graphql_url}`;
   wire(authenticator);
