@@ -168,27 +168,27 @@ def test_bad_requests_fail_loudly_and_read_only_sources_refuse_writes(
 
 @pytest.fixture(scope="module")
 def search(osmem: ChildServer) -> Iterator[OpenSearchDataSource]:
-    requests.put(f"{osmem.url}/ds-docs-v1", json={"aliases": {"listings": {}}}, timeout=10)
+    requests.put(f"{osmem.url}/ds-docs-v1", json={"aliases": {"ds-read": {}}}, timeout=10)
     requests.put(f"{osmem.url}/ds-docs-v1/_doc/1?refresh=true", json={"id": "1"}, timeout=10)
-    yield OpenSearchDataSource(osmem.url, ["listings"])
+    yield OpenSearchDataSource(osmem.url, ["ds-read"])  # a private alias on the shared osmem
     requests.delete(f"{osmem.url}/ds-docs-v1", timeout=10)
 
 
 def test_opensearch_reads_the_read_alias_and_nothing_else(
     search: OpenSearchDataSource, osmem: ChildServer
 ) -> None:
-    found = search.invoke({"operation": "GET", "path": "/listings/_search", "params": {"body": {"size": 5}}})
+    found = search.invoke({"operation": "GET", "path": "/ds-read/_search", "params": {"body": {"size": 5}}})
     assert found.error is None and found.result["hits"]["total"]["value"] == 1
     for operation, path in (
         ("DELETE", "/ds-docs-v1"),
-        ("PUT", "/listings/_doc/2"),
+        ("PUT", "/ds-read/_doc/2"),
         ("GET", "/ds-docs-v1/_search"),
     ):
         refused = search.invoke({"operation": operation, "path": path, "params": {"body": {}}})
         assert refused.error is not None and refused.error["type"] == "OpenSearch:403", path
     assert requests.get(f"{osmem.url}/ds-docs-v1/_count", timeout=10).json()["count"] == 1
     bad = search.invoke(
-        {"operation": "POST", "path": "/listings/_search", "params": {"body": {"query": {"nope": {}}}}}
+        {"operation": "POST", "path": "/ds-read/_search", "params": {"body": {"query": {"nope": {}}}}}
     )
     assert bad.error is not None and bad.error["type"] == "OpenSearch:400"
     assert isinstance(bad.result, dict) and "error" in bad.result
