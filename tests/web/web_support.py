@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -102,17 +103,25 @@ def run_browser_test(name: str, env: dict[str, str], timeout: float = 150) -> di
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not on PATH")
-    proc = subprocess.run(
+    # Its own process group, so a hung run is stopped with the Chromium it started.
+    proc = subprocess.Popen(
         [node, "--test", "--test-reporter=tap", f"e2e/{name}.test.mjs"],
         cwd=WEB,
         env={**os.environ, "ARTIFACTS": str(ARTIFACTS), "CHROMIUM": CHROMIUM, **env},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
+        start_new_session=True,
     )
-    (ARTIFACTS / f"{name}.tap").write_text(proc.stdout + proc.stderr)
-    counts = {kind: int(count) for kind, count in _SUMMARY.findall(proc.stdout)}
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        stderr += f"\n(stopped after {timeout} s)"
+    (ARTIFACTS / f"{name}.tap").write_text(stdout + stderr)
+    counts = {kind: int(count) for kind, count in _SUMMARY.findall(stdout)}
     if proc.returncode != 0 or counts.get("fail") or counts.get("cancelled") or not counts.get("pass"):
-        output = f"{proc.stdout[-8000:]}\n{proc.stderr[-3000:]}"
+        output = f"{stdout[-8000:]}\n{stderr[-3000:]}"
         pytest.fail(f"browser test {name} failed (exit {proc.returncode}):\n{output}")
     return counts
