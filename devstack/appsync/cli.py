@@ -17,6 +17,7 @@ from pathlib import Path
 
 from devstack.appsync.app import REPO_ROOT, EndpointConfig, start_endpoint
 from devstack.appsync.auth import AuthConfig, issue_token
+from devstack.appsync.errors import WorkerError
 from devstack.servers import LOCAL_AWS_ENV
 
 
@@ -78,6 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return _serve(args)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, WorkerError) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

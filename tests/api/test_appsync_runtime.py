@@ -3,8 +3,11 @@ appendError, crashes, missing utils, auth directives) on small fixture resolvers
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,3 +141,37 @@ def test_a_dead_worker_fails_its_request_and_is_replaced(endpoint: Endpoint) -> 
         time.sleep(0.01)
     assert query(endpoint, "{ pipeline }") == {"data": {"pipeline": "20:1:addOne"}}
     assert endpoint.worker.restarts == restarts + 1
+
+
+def test_an_edited_resolver_is_picked_up_without_a_restart(endpoint: Endpoint, tmp_path: Path) -> None:
+    resolvers = tmp_path / "resolvers"
+    resolvers.mkdir()
+    for path in (FIXTURES / "resolvers").iterdir():
+        (resolvers / path.name).write_text(path.read_text())
+    auth = AuthConfig(token_secret=SECRET, api_key="runtime-key")
+    nowhere = "http://127.0.0.1:9"
+    config = EndpointConfig(
+        nowhere, nowhere, "t", auth, schema_dir=FIXTURES / "schema", resolvers_dir=resolvers
+    )
+    copy = start_endpoint(config)
+    try:
+        assert query(copy, "{ early }")["data"] == {"early": "returned early"}
+        edited = (resolvers / "early.js").read_text().replace("returned early", "edited")
+        (resolvers / "early.js").write_text(edited)
+        os.utime(resolvers / "early.js", (time.time() + 5, time.time() + 5))
+        assert query(copy, "{ early }")["data"] == {"early": "edited"}
+    finally:
+        copy.close()
+
+
+def test_serve_refuses_a_broken_manifest_with_a_clear_message(tmp_path: Path) -> None:
+    resolver = {"type": "Query", "field": "x", "kind": "UNIT", "file": "missing.js", "data_source": "none"}
+    (tmp_path / "manifest.json").write_text(json.dumps({"data_sources": {}, "resolvers": [resolver]}))
+    nowhere = "http://127.0.0.1:9"
+    argv = ["serve", "-d", nowhere, "-o", nowhere, "-t", "t", "-s", SECRET, "--resolvers-dir", str(tmp_path)]
+    run = subprocess.run(
+        [sys.executable, "-m", "devstack.appsync", *argv], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 1
+    assert "ManifestError: manifest names missing.js" in run.stderr
+    assert run.stdout == "", "no ready line for a server that did not start"

@@ -7,6 +7,7 @@
 //
 // Resolver files run unmodified; `@aws-appsync/utils` resolves to ./utils.mjs through ./hooks.mjs.
 // console output goes to stderr, so stdout carries only answers.
+import { statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 
@@ -21,11 +22,13 @@ console.error = console.log;
 
 const modules = new Map();
 
+// Keyed by modification time, so an edited resolver file is picked up without a restart.
 async function load(file) {
-  if (!modules.has(file)) {
-    modules.set(file, await import(pathToFileURL(file).href));
+  const version = `${pathToFileURL(file).href}?mtime=${statSync(file).mtimeMs}`;
+  if (!modules.has(version)) {
+    modules.set(version, await import(version));
   }
-  return modules.get(file);
+  return modules.get(version);
 }
 
 function withContext(raw) {
