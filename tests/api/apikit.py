@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from botocore.credentials import Credentials
 from devstack.appsync.auth import issue_token
 from devstack.poller import StreamPoller
 from devstack.servers import LOCAL_AWS_ENV
+from projector import handler as projector_handler
 
 API_KEY = "local-test-api-key"
 TOKEN_SECRET = "local-test-token-secret-of-32-bytes-or-more"
@@ -27,6 +29,7 @@ class Api:
     table: str
     poller: StreamPoller
     dynamodb: Any
+    projector_env: dict[str, str]
     session: requests.Session = field(default_factory=requests.Session)
 
     def post(self, query: str, variables: dict[str, Any] | None = None, **headers: str) -> requests.Response:
@@ -52,8 +55,20 @@ class Api:
         return answer
 
     def project(self) -> None:
-        """Run the projector over everything the stream holds so far."""
-        self.poller.drain()
+        """Run the projector over everything the stream holds so far.
+
+        The projector reads its configuration from the environment (and caches it), so the environment
+        is set for this call only and the cache is dropped around it: other suites see nothing of it.
+        """
+        saved = dict(os.environ)
+        os.environ.update(self.projector_env)
+        projector_handler.reset()
+        try:
+            self.poller.drain()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            projector_handler.reset()
 
     def stored(self, listing_id: str) -> dict[str, Any] | None:
         key = {"pk": {"S": f"LISTING#{listing_id}"}, "sk": {"S": "LISTING"}}

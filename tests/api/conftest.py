@@ -69,10 +69,7 @@ def api(moto_server: ChildServer, api_osmem: ChildServer, endpoint_process: tupl
     from projector.transport import Transport
 
     url, table = endpoint_process
-    saved = dict(os.environ)
     dlq = boto3.client("sqs", endpoint_url=moto_server.url).create_queue(QueueName=f"{table}-dlq")["QueueUrl"]
-    os.environ.update(projector_env(api_osmem.url, moto_server.url, dlq))
-    projector_handler.reset()
     ensure_indices(Transport(api_osmem.url, "none", "us-east-1"))
     dynamodb = boto3.client("dynamodb", endpoint_url=moto_server.url)
     stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
@@ -85,7 +82,4 @@ def api(moto_server: ChildServer, api_osmem: ChildServer, endpoint_process: tupl
             CheckpointStore(Path(scratch) / "checkpoint.json"),
             lambda message: None,
         )
-        yield Api(url, table, poller, dynamodb)
-    os.environ.clear()
-    os.environ.update(saved)
-    projector_handler.reset()
+        yield Api(url, table, poller, dynamodb, projector_env(api_osmem.url, moto_server.url, dlq))
