@@ -128,12 +128,14 @@ class BulkWriter:
         self.max_actions = max_actions
         self.retry = retry or RetryPolicy()
         self.stats = BulkStats()
+        """Counters of the most recent :meth:`write` call."""
         self._sleep = sleep
 
     def write(self, actions: Sequence[BulkAction], deadline: float | None = None) -> list[ItemResult]:
         """Write ``actions``; retry what is retryable until ``deadline`` (``time.monotonic()`` seconds)."""
         if deadline is None:
             deadline = time.monotonic() + 60.0
+        self.stats = BulkStats()
         results: list[ItemResult | None] = [None] * len(actions)
         lines: list[bytes] = []
         pending: list[int] = []
@@ -293,14 +295,23 @@ class BulkWriter:
 
 
 def _ndjson(action: BulkAction) -> bytes:
-    meta = (
-        f'{{"{action.op}":{{"_index":{_encode(action.index)},"_id":{_encode(action.doc_id)},'
-        f'"version":{action.version},"version_type":"external"}}}}\n'
-    ).encode()
-    if action.op == "delete":
+    op = action.op
+    prefix = _META.get((op, action.index))
+    if prefix is None:
+        prefix = _META[(op, action.index)] = f'{{"{op}":{{"_index":{_encode(action.index)},"_id":'.encode()
+    meta = b'%s%s,"version":%d,"version_type":"external"}}\n' % (
+        prefix,
+        _encode(action.doc_id).encode(),
+        action.version,
+    )
+    if op == "delete":
         return meta
     source = action.source if action.source is not None else encode_document(action.document or {})
     return meta + source + b"\n"
+
+
+_META: dict[tuple[str, str], bytes] = {}
+"""Cached start of the action line per (operation, index)."""
 
 
 def encode_document(document: dict[str, Any]) -> bytes:

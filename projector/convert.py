@@ -83,10 +83,10 @@ def value(attribute: AttributeValue) -> JsonValue:
         return number(raw)
     elif tag == "M":
         if raw.__class__ is dict:
-            return {name: value(item) for name, item in raw.items()}
+            return {name: scalar(item) for name, item in raw.items()}
     elif tag == "L":
         if raw.__class__ is list:
-            return [value(item) for item in raw]
+            return [scalar(item) for item in raw]
     elif tag == "BOOL":
         if raw is True or raw is False:
             return raw
@@ -109,6 +109,18 @@ def value(attribute: AttributeValue) -> JsonValue:
     else:
         raise ConversionError(f"unknown attribute type {tag!r}")
     raise ConversionError(f"malformed {tag!r} value")
+
+
+def scalar(attribute: AttributeValue) -> JsonValue:
+    """:func:`value` with the common S and N cases first (list and map elements are mostly those)."""
+    if attribute.__class__ is dict and len(attribute) == 1:
+        text = attribute.get("S")
+        if text.__class__ is str:
+            return text
+        text = attribute.get("N")
+        if text.__class__ is str:
+            return number(text)
+    return value(attribute)
 
 
 def item(image: Mapping[str, AttributeValue]) -> dict[str, JsonValue]:

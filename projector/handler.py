@@ -6,13 +6,14 @@ before calling); :func:`reset` drops the cache (tests, the local stack).
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 from projector.aliases import AliasResolver
 from projector.bulk import BulkWriter
@@ -88,18 +89,33 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     }
     started = time.perf_counter()
     processor = run.processor
+    # A batch allocates ~100k short-lived, acyclic objects that reference counting frees; left on, the
+    # cyclic collector rescans them dozens of times per batch (about a quarter of the CPU time).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
+        processor.set_deadline(context)
         if run.tracer is not None:
             with run.tracer.provider.in_subsegment("## project_batch"):
-                response = process_partial_response(event, processor.record_handler, processor, context)
+                response = _process(processor, event)
         else:
-            response = process_partial_response(event, processor.record_handler, processor, context)
+            response = _process(processor, event)
         result = processor.result
         if result is not None:
             _report(run, result, event, (time.perf_counter() - started) * 1000.0)
     finally:
+        if collecting:
+            gc.enable()
         run.metrics.flush_metrics()
     return dict(response)
+
+
+def _process(processor: ProjectorBatchProcessor, event: dict[str, Any]) -> PartialItemFailureResponse:
+    # Powertools' context-manager form of process_partial_response; the record handler needs no Lambda
+    # context (the deadline is set above), which spares a signature inspection per invocation.
+    with processor(event["Records"], processor.record_handler):
+        processor.process()
+    return processor.response()
 
 
 def _report(run: _Runtime, result: BatchResult, event: dict[str, Any], elapsed_ms: float) -> None:
@@ -116,7 +132,8 @@ def _report(run: _Runtime, result: BatchResult, event: dict[str, Any], elapsed_m
         ("retried", result.retried),
         ("failed", result.failed),
     ):
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
+        if count or name == "records":  # zeros carry no information and cost EMF space
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
     for latency in result.bulk_latencies_ms[:100]:
         metrics.add_metric(name="bulk_latency", unit=MetricUnit.Milliseconds, value=latency)
     if result.max_lag_ms is not None:

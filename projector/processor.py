@@ -31,11 +31,21 @@ class ProjectorBatchProcessor(BatchProcessor):
         self.projector = projector
         self.safety_margin_seconds = safety_margin_seconds
         self.result: BatchResult | None = None
+        self.deadline: float | None = None
         self._failures: dict[int, Exception] = {}
 
+    def set_deadline(self, context: Any) -> None:
+        """Stop OpenSearch work in time to answer: the invocation's remaining time minus the margin."""
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            self.deadline = None
+            return
+        # Leave time for the dead-letter queue and the response after the last OpenSearch request.
+        seconds = float(remaining()) / 1000.0 - self.safety_margin_seconds
+        self.deadline = time.monotonic() + max(0.0, seconds)
+
     def process(self) -> list[tuple[Any, ...]]:
-        deadline = self._deadline()
-        self.result = self.projector.project(self.records, deadline)
+        self.result = self.projector.project(self.records, self.deadline)
         self._failures = {
             id(self.records[position]): error for position, error in self.result.failures.items()
         }
@@ -46,11 +56,3 @@ class ProjectorBatchProcessor(BatchProcessor):
         failure = self._failures.get(id(record.raw_event))
         if failure is not None:
             raise failure
-
-    def _deadline(self) -> float | None:
-        context = getattr(self, "lambda_context", None)
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        if remaining is None:
-            return None
-        # Leave time for the dead-letter queue and the response after the last OpenSearch request.
-        return time.monotonic() + max(0.0, float(remaining()) / 1000.0 - self.safety_margin_seconds)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -175,11 +176,14 @@ def project_item(image: Mapping[str, AttributeValue]) -> Projection | None:
     doc_id = doc_id_of(entity, image)
     version = version_of(entity, image)
     document: dict[str, JsonValue] = {}
+    get = image.get
+    scalar = convert.scalar
     for attribute, field in entity.fields:
-        wire = image.get(attribute)
+        wire = get(attribute)
         if wire is not None:
-            text = wire.get("S")  # most fields are strings: skip the generic dispatch for them
-            document[field] = text if text.__class__ is str and len(wire) == 1 else convert.value(wire)
+            text = wire.get("S") if wire.__class__ is dict else None
+            # Most fields are strings: take them without the generic dispatch.
+            document[field] = text if text.__class__ is str and len(wire) == 1 else scalar(wire)
     document["id"] = doc_id
     return Projection(entity, doc_id, version, document)
 
@@ -203,6 +207,18 @@ def project_tombstone(
 
 def iso_time(moment: datetime | float | None = None) -> str:
     """ISO-8601 UTC with milliseconds, like ``2026-01-02T03:04:05.000Z``."""
+    if isinstance(moment, int | float):
+        return _iso_seconds(float(moment))
+    return _iso(moment)
+
+
+@lru_cache(maxsize=256)
+def _iso_seconds(moment: float) -> str:
+    # Stream times are whole seconds and a batch spans few of them: format each once.
+    return _iso(moment)
+
+
+def _iso(moment: datetime | float | None) -> str:
     if moment is None:
         moment = datetime.now(UTC)
     elif not isinstance(moment, datetime):

@@ -167,11 +167,10 @@ class StreamProjector:
                     BulkAction(index, group.projection.doc_id, group.projection.version, source=source)
                 )
                 owners.append(number)
-        before = len(self.writer.stats.latencies_ms)
-        retried_before = self.writer.stats.retried_items
         outcomes = self.writer.write(actions, deadline) if actions else []
-        result.bulk_latencies_ms.extend(self.writer.stats.latencies_ms[before:])
-        result.retried += self.writer.stats.retried_items - retried_before
+        if actions:
+            result.bulk_latencies_ms.extend(self.writer.stats.latencies_ms)
+            result.retried += self.writer.stats.retried_items
         per_group: dict[int, list[tuple[BulkAction, ItemResult]]] = {}
         for action, number, outcome in zip(actions, owners, outcomes, strict=True):
             per_group.setdefault(number, []).append((action, outcome))

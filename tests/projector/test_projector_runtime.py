@@ -225,7 +225,7 @@ def test_build_produces_an_importable_zip(tmp_path: Path) -> None:
 def test_benchmark_script_runs_and_prints_its_figures() -> None:
     done = subprocess.run(
         [sys.executable, "scripts/bench_projector.py", "--records", "200", "--b100-records", "200",
-         "--naive-records", "50", "--rss-batches", "1"],
+         "--naive-records", "50", "--rss-batches", "1", "--rounds", "1"],
         capture_output=True, text=True, cwd=ROOT, timeout=180,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
