@@ -49,8 +49,14 @@ def number(text: str) -> int | float | str:
         raise ConversionError(f"N value must be a string, got {type(text).__name__}")
     if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
         return int(text)
-    if "." not in text and "e" not in text and "E" not in text:
+    if ("." not in text and "e" not in text and "E" not in text) or "_" in text or text.strip() != text:
         raise ConversionError(f"not a number: {text[:40]!r}")
+    if len(text) <= 16 and "e" not in text and "E" not in text:
+        # At most 15 digits: every such decimal survives a double round trip (DBL_DIG = 15).
+        try:
+            return float(text)
+        except ValueError:
+            raise ConversionError(f"not a number: {text[:40]!r}") from None
     try:
         value = float(text)
     except ValueError:

@@ -17,6 +17,9 @@ from projector.dlq import DeadLetter, DeadLetterQueue
 from projector.exceptions import PoisonRecordError, ProjectorError, RetryableError
 from projector.rules import Projection, is_ttl_delete, project_record
 
+_SEVERITY = {Outcome.STALE: 0, Outcome.INDEXED: 1, Outcome.DELETED: 1, Outcome.POISON: 2, Outcome.FAILED: 3}
+"""How one document's outcomes across several indices combine: stale only if stale everywhere."""
+
 
 @dataclass(slots=True)
 class BatchResult:
@@ -171,23 +174,29 @@ class StreamProjector:
         if actions:
             result.bulk_latencies_ms.extend(self.writer.stats.latencies_ms)
             result.retried += self.writer.stats.retried_items
-        per_group: dict[int, list[tuple[BulkAction, ItemResult]]] = {}
-        for action, number, outcome in zip(actions, owners, outcomes, strict=True):
-            per_group.setdefault(number, []).append((action, outcome))
+        # One verdict per group, from its actions (one per index behind the alias): the most severe wins.
+        verdicts: dict[int, tuple[BulkAction, ItemResult]] = {}
+        for action, number, written in zip(actions, owners, outcomes, strict=True):
+            current = verdicts.get(number)
+            if current is None or _SEVERITY[written.outcome] > _SEVERITY[current[1].outcome]:
+                verdicts[number] = (action, written)
         stale_index = False
-        for number, pairs in per_group.items():
+        for number, (action, item) in verdicts.items():
             group = groups[number]
-            failed = [item for _, item in pairs if item.outcome is Outcome.FAILED]
-            poisoned = [(action, item) for action, item in pairs if item.outcome is Outcome.POISON]
-            if failed:
-                item = failed[0]
+            outcome = item.outcome
+            if outcome is Outcome.INDEXED or outcome is Outcome.DELETED:
+                if group.projection.tombstone:
+                    result.deleted += 1
+                else:
+                    result.indexed += 1
+            elif outcome is Outcome.STALE:
+                result.stale += 1
+            elif outcome is Outcome.FAILED:
                 if item.error_type == "index_not_found_exception":
                     stale_index = True
-                self._fail(
-                    group, RetryableError(item.error_type or "failed", item.reason or "", item.status), result
-                )
-            elif poisoned:
-                action, item = poisoned[0]
+                failure = RetryableError(item.error_type or "failed", item.reason or "", item.status)
+                self._fail(group, failure, result)
+            else:
                 letter = DeadLetter(
                     records[group.position],
                     item.error_type or "rejected",
@@ -197,12 +206,6 @@ class StreamProjector:
                 )
                 poison.append((group.position, letter))
                 self._members[group.position] = group.members
-            elif all(item.outcome is Outcome.STALE for _, item in pairs):
-                result.stale += 1
-            elif group.projection.tombstone:
-                result.deleted += 1
-            else:
-                result.indexed += 1
         if stale_index:
             self.aliases.invalidate()
 

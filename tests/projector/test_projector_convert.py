@@ -122,3 +122,15 @@ def test_an_unrepresentable_price_never_fails_the_batch(env: Env) -> None:
     assert first["_source"]["price"] == precise  # exact text kept in _source
     assert second["_source"]["price"] == 99999999999999999999999999999999999999
     assert env.dead_letters() == []
+
+
+@pytest.mark.parametrize(
+    "text", ["-0.5", "123456789.012345", "-12345678.012345", "0.000000000000001", "1.1_1", " 1.5"]
+)
+def test_the_short_decimal_fast_path_is_exact_or_refuses(text: str) -> None:
+    if "_" in text or " " in text:
+        with pytest.raises(ConversionError):
+            convert.number(text)
+        return
+    converted = convert.number(text)
+    assert Decimal(repr(converted)) == Decimal(text)
