@@ -221,6 +221,16 @@ class StreamPoller:
         state.iterator = response.get("NextShardIterator")
         if state.iterator is None:
             state.closed = True
+        elif not records and not state.buffer and self._reopenable(state):
+            # moto restores a deep copy of its tables when a TransactWriteItems is cancelled, and an open
+            # iterator then reads the stale copy forever. Re-opening an idle iterator from the checkpoint
+            # (where it stands anyway) costs one call and is harmless on AWS.
+            state.iterator = None
+
+    def _reopenable(self, state: ShardState) -> bool:
+        """Re-opening loses nothing: from the checkpoint, or from the trim horizon before any record."""
+        has_checkpoint = self.checkpoints.sequence_number(self.stream_arn, state.shard_id) is not None
+        return has_checkpoint or self.settings.starting_position == "TRIM_HORIZON"
 
     def _deliver(self, state: ShardState, batch: list[Record]) -> int:
         runner = BatchRunner(

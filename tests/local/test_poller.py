@@ -312,3 +312,27 @@ def test_interpret_response_rejects_unknown_identifiers() -> None:
     assert interpret_response({"batchItemFailures": [{"id": "10"}]}, records, True).complete_failure
     assert interpret_response({"batchItemFailures": []}, records, True).retry_from is None
     assert interpret_response("nonsense", records, True).complete_failure
+
+
+def test_a_cancelled_transaction_does_not_orphan_the_stream(stream: Stream) -> None:
+    """Regression: moto restores a deep copy of its tables when a TransactWriteItems is cancelled, so
+    an open shard iterator keeps reading the old copy of the stream; the poller re-opens idle iterators."""
+    poller = stream.poller(lambda event, context: None)
+    stream.put("k00")
+    poller.drain()
+    dynamodb = boto3.client("dynamodb", endpoint_url=stream.server.url)
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": stream.table,
+                        "Item": {"pk": {"S": "k00"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ]
+        )
+    stream.put("k01")
+    poller.drain()
+    assert stream.calls == [["k00"], ["k01"]]

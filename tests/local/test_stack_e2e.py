@@ -9,9 +9,12 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,6 +27,7 @@ from devstack.seed import FIXTURES_DIR, GraphQLWriter, listing_item, seed, versi
 from devstack.stack import LocalStack, StackOptions
 
 pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
 
 LISTING = "id title city price version"
 CREATE = f"mutation C($input: CreateListingInput!) {{ createListing(input: $input) {{ {LISTING} }} }}"
@@ -233,3 +237,29 @@ def test_stack_json_has_the_design_keys(stack: LocalStack) -> None:
     assert [key for key in keys if not info.get(key)] == []
     assert set(info["pids"]) == {"moto", "osmem", "appsync", "poller", "supervisor"}
     assert info["auth"]["iam"] is True and info["auth"]["api_key"]
+
+
+def test_the_benchmark_prints_its_figures_as_a_last_json_line(stack: LocalStack) -> None:
+    """Only that it runs and reports; the lag targets are for the real run (README "Freshness")."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts/bench_e2e.py"),
+            "--stack-file",
+            str(stack.stack_file),
+            "-n",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["writes"] == 10 and (figures["creates"], figures["updates"], figures["deletes"]) == (
+        5,
+        3,
+        2,
+    )
+    assert 0 < figures["lag_p50_ms"] <= figures["lag_p95_ms"] <= figures["lag_max_ms"]
