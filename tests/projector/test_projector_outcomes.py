@@ -1,0 +1,84 @@
+"""The bulk writer's per-item outcomes against osmem, and logging of failures."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import pytest
+from projector_testkit import Env, listing
+
+from devstack.servers import ChildServer, free_port
+from projector.bulk import BulkAction, BulkWriter, Outcome, RetryPolicy
+from projector.indices import ensure_indices
+from projector.transport import Transport
+
+
+def test_each_item_outcome(osmem: ChildServer) -> None:
+    transport = Transport(osmem.url)
+    ensure_indices(transport, "outcomes-")
+    index = "outcomes-reviews-v1"
+    writer = BulkWriter(transport)
+    first = writer.write(
+        [
+            BulkAction(index, "a", 5, {"id": "a", "rating": 4}),
+            BulkAction(index, "b", 5, {"id": "b", "rating": "not a number"}),
+            BulkAction(index, "c", 5, {"id": "c", "unknown_field": 1}),
+            BulkAction(index, "missing", 9),  # delete of a missing document
+        ]
+    )
+    assert [result.outcome for result in first] == [
+        Outcome.INDEXED,
+        Outcome.POISON,
+        Outcome.POISON,
+        Outcome.DELETED,
+    ]
+    assert first[1].status == 400 and first[1].error_type == "mapper_parsing_exception"
+    assert first[2].error_type == "strict_dynamic_mapping_exception"
+    assert first[3].status == 404
+    again = writer.write(
+        [
+            BulkAction(index, "a", 5, {"id": "a", "rating": 4}),  # duplicate
+            BulkAction(index, "a", 4, {"id": "a", "rating": 1}),  # older
+            BulkAction(index, "a", 6),  # newer delete
+        ]
+    )
+    assert [result.outcome for result in again] == [Outcome.STALE, Outcome.STALE, Outcome.DELETED]
+    assert again[0].status == 409 and again[0].error_type == "version_conflict_engine_exception"
+    assert writer.stats.requests == 1
+
+
+def test_unreachable_opensearch_is_reported_after_retrying_until_the_deadline() -> None:
+    writer = BulkWriter(Transport(f"http://127.0.0.1:{free_port()}"), retry=RetryPolicy(base_seconds=0.01))
+    started = time.monotonic()
+    (result,) = writer.write([BulkAction("x", "1", 1, {"id": "1"})], deadline=started + 1.0)
+    assert result.outcome is Outcome.FAILED and result.error_type == "connection_error"
+    assert result.attempts > 1
+    assert time.monotonic() - started < 1.5
+
+
+def test_opensearch_down_fails_the_batch_records(env: Env, configure: Callable[..., None]) -> None:
+    configure(OPENSEARCH_ENDPOINT=f"http://127.0.0.1:{free_port()}")
+    env.table.put(listing("down", 1))
+    records = env.table.read()
+    response = env.invoke(records, remaining_ms=3000)
+    assert response == {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
+
+
+@pytest.mark.parametrize("log_contents", ["false", "true"])
+def test_poison_logs_carry_the_sequence_number_and_contents_only_when_allowed(
+    env: Env, configure: Callable[..., None], caplog: pytest.LogCaptureFixture, log_contents: str
+) -> None:
+    configure(LOG_ITEM_CONTENTS=log_contents)
+    item = listing("secret", 1, description={"S": "private phone 555-0100"})
+    del item["version"]
+    env.table.put(item)
+    records = env.table.read()
+    with caplog.at_level(logging.INFO, logger="projector"):
+        assert env.invoke(records) == {"batchItemFailures": []}
+    (entry,) = [record for record in caplog.records if record.getMessage().startswith("poison record")]
+    assert entry.__dict__["sequence_number"] == records[0]["dynamodb"]["SequenceNumber"]
+    assert entry.__dict__["code"] == "missing_version"
+    logged = repr(entry.__dict__)
+    assert ("555-0100" in logged) is (log_contents == "true")
