@@ -33,6 +33,7 @@ from projector.rules import (
     project_record,
     project_tombstone,
 )
+from projector.stream import BatchResult, StreamProjector
 from projector.transport import Transport
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "REVIEW",
     "AliasMissingError",
     "AliasResolver",
+    "BatchResult",
     "BulkAction",
     "BulkWriter",
     "ConfigError",
@@ -55,6 +57,7 @@ __all__ = [
     "ProjectorError",
     "RetryPolicy",
     "RetryableError",
+    "StreamProjector",
     "Transport",
     "TransportError",
     "convert_item",

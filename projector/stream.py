@@ -14,9 +14,10 @@ from typing import Any
 from projector.aliases import AliasResolver
 from projector.bulk import BulkAction, BulkWriter, ItemResult, Outcome, encode_document
 from projector.dlq import DeadLetter, DeadLetterQueue
-from projector.exceptions import PoisonRecordError, ProjectorError, RetryableError
+from projector.exceptions import AliasMissingError, PoisonRecordError, ProjectorError, RetryableError
 from projector.rules import Projection, is_ttl_delete, project_record
 
+_ALIAS_ATTEMPTS = 3
 _SEVERITY = {Outcome.STALE: 0, Outcome.INDEXED: 1, Outcome.DELETED: 1, Outcome.POISON: 2, Outcome.FAILED: 3}
 """How one document's outcomes across several indices combine: stale only if stale everywhere."""
 
@@ -156,11 +157,7 @@ class StreamProjector:
             alias = group.projection.entity.write_alias(self.index_prefix)
             targets = indices_of.get(alias)
             if targets is None:
-                try:
-                    targets = self.aliases.indices(alias, timeout=_remaining(deadline))
-                except ProjectorError as exc:
-                    targets = RetryableError("alias_unavailable", str(exc))
-                indices_of[alias] = targets
+                targets = indices_of[alias] = self._resolve(alias, deadline)
             if isinstance(targets, RetryableError):
                 self._fail(group, targets, result)
                 continue
@@ -208,6 +205,23 @@ class StreamProjector:
                 self._members[group.position] = group.members
         if stale_index:
             self.aliases.invalidate()
+
+    def _resolve(self, alias: str, deadline: float | None) -> tuple[str, ...] | RetryableError:
+        """The write alias's indices, retrying transient errors a few times within the deadline."""
+        retry = self.writer.retry
+        error: ProjectorError | None = None
+        for attempt in range(_ALIAS_ATTEMPTS):
+            try:
+                return self.aliases.indices(alias, timeout=_remaining(deadline))
+            except AliasMissingError as exc:  # not transient: someone has to create it
+                return RetryableError("alias_missing", str(exc))
+            except ProjectorError as exc:
+                error = exc
+            pause = retry.delay(attempt)
+            if deadline is not None and time.monotonic() + pause + retry.min_request_seconds > deadline:
+                break
+            time.sleep(pause)
+        return RetryableError("alias_unavailable", str(error))
 
     def _fail(self, group: _Group, error: RetryableError, result: BatchResult) -> None:
         for position in group.members:

@@ -219,3 +219,12 @@ def test_documents_go_to_every_index_behind_the_write_alias(env: Env) -> None:
     assert env.invoke(env.table.read()) == {"batchItemFailures": []}
     assert env.search.get("both", "listings-v1") is not None
     assert env.search.get("both", "listings-v2") is not None
+
+
+def test_transient_alias_lookup_failures_are_retried(via_proxy: Env, proxy: FaultProxy) -> None:
+    proxy.set(match="/_alias")
+    proxy.script("500", "drop")
+    via_proxy.table.put(listing("al", 1))
+    assert via_proxy.invoke(via_proxy.table.read()) == {"batchItemFailures": []}
+    assert proxy.stats["status_500"] == 1 and proxy.stats["drop"] == 1
+    assert via_proxy.search.ids() == ["al"]
