@@ -58,6 +58,7 @@ async function caughtUp(page) {
   await page.waitForSelector('#sync[data-state="caught-up"], #sync[data-state="lagging"]', { timeout: CATCH_UP_MS });
   const text = await page.locator('#sync').innerText();
   assert.equal(await page.getAttribute('#sync', 'data-state'), 'caught-up', text);
+  console.log(text); // the catch-up time, kept in the TAP log
   return text;
 }
 
@@ -224,6 +225,13 @@ test('create, see it in search, edit, lose a version race, delete', async () => 
   await tab.click('#save');
   assert.match(await formMessage(tab, 'ok'), /Saved version/);
   await caughtUp(tab);
+
+  // Another user sees the listing but gets no edit or delete buttons for it.
+  await searched(tab, () => tab.click('#signout'));
+  await signIn(tab, 'bob');
+  await searched(tab, () => tab.click('#search-form button[type=submit]'));
+  assert.equal(await tab.locator(`li[data-id="${mine.id}"]`).count(), 1);
+  assert.equal(await tab.locator(`li[data-id="${mine.id}"] .actions`).count(), 0);
 
   // The first tab still holds the older version: its delete is a conflict too, until it loads the latest.
   await alice.click(`li[data-id="${mine.id}"] button.delete`);
