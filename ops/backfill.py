@@ -97,7 +97,13 @@ def backfill(
             result.scanned += len(items)
             result.tally.add(tally)
         if progress is not None:
-            progress.add(len(items), written=tally.written, stale=tally.stale, rejected=tally.rejected)
+            progress.add(
+                len(items),
+                written=tally.written,
+                stale=tally.stale,
+                rejected=tally.rejected,
+                skipped=tally.skipped,
+            )
         if tally.failed:
             raise BackfillIncomplete(
                 f"{tally.failed} writes failed after retries (OpenSearch unavailable or overloaded); "

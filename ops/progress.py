@@ -21,13 +21,15 @@ class Progress:
         self._stream = stream if stream is not None else sys.stderr
         self._tty = self._stream.isatty()
         self._interval = 0.2 if self._tty else interval
-        self._started = time.monotonic()
+        self._started: float | None = None  # set by the first add: waits before the work do not count
         self._shown = 0.0
         self._lock = threading.Lock()
         self.enabled = True
 
     def add(self, done: int, **counts: int) -> None:
         with self._lock:
+            if self._started is None:
+                self._started = time.monotonic()
             self.done += done
             for key, value in counts.items():
                 self.counts[key] = self.counts.get(key, 0) + value
@@ -42,7 +44,7 @@ class Progress:
                 self._show(final=True)
 
     def line(self) -> str:
-        elapsed = max(time.monotonic() - self._started, 1e-9)
+        elapsed = max(time.monotonic() - (self._started or time.monotonic()), 1e-3)
         of = f"/{self.total}" if self.total is not None else ""
         counts = ", ".join(f"{key} {value}" for key, value in sorted(self.counts.items()))
         return f"{self.label}: {self.done}{of} items, {self.done / elapsed:.0f}/s" + (

@@ -113,8 +113,8 @@ class ReconcileReport:
             for kind in DRIFT_KINDS:
                 ids = sorted(report.drift[kind])
                 if ids:
-                    more = f" (+{len(ids) - 10} more)" if len(ids) > 10 else ""
-                    lines.append(f"    {kind}: {', '.join(ids[:10])}{more}")
+                    more = f" (+{len(ids) - 5} more; --json lists {MAX_LISTED})" if len(ids) > 5 else ""
+                    lines.append(f"    {kind}: {', '.join(ids[:5])}{more}")
         if self.unprojectable:
             lines.append(f"unprojectable items: {len(self.unprojectable)} (see the dead-letter queue)")
             lines.extend(f"    {u['key']}: {u['code']}" for u in self.unprojectable[:10])

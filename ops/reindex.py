@@ -54,6 +54,10 @@ class ReindexReport:
     sampled: int = 0
     swapped: bool = False
 
+    def text(self) -> str:
+        verdict = "swapped" if self.swapped else "NOT swapped"
+        return f"reindex of {self.entity}: {self.old_index} -> {self.new_index} {verdict}"
+
     def as_json(self) -> dict[str, Any]:
         return {
             "entity": self.entity,

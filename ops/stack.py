@@ -167,8 +167,21 @@ def find_stack(stack_file: str | Path | None = None, terraform_dir: str | Path |
 # ---------------------------------------------------------------------------------------------- clients
 
 
+def _session(stack: Stack) -> boto3.session.Session:
+    """Standard credentials for a deployed stack; the local stack's fixed fake ones for moto."""
+    if not stack.is_local:
+        return boto3.session.Session()
+    from devstack.servers import LOCAL_AWS_ENV
+
+    return boto3.session.Session(
+        aws_access_key_id=LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=LOCAL_AWS_ENV["AWS_SESSION_TOKEN"],
+    )
+
+
 def _client(stack: Stack, service: str, endpoint: str | None) -> Any:
-    return boto3.session.Session().client(
+    return _session(stack).client(
         service, region_name=stack.region, endpoint_url=endpoint, config=_BOTO_CONFIG
     )
 

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             keep_old=args.keep_old,
             progress=None if args.json else Progress("backfill"),
         )
-        cli.emit(args, "reindex done", report.as_json())
+        cli.emit(args, report.text(), report.as_json())
         return cli.EXIT_OK
 
     return cli.run(command)

@@ -166,6 +166,7 @@ def test_progress_reports_counts() -> None:
     progress.close()
     assert out.getvalue().splitlines()[-1].startswith("backfill: 10/10 items")
     assert "stale 1, written 9" in out.getvalue()
+    assert Progress("idle", stream=io.StringIO()).line() == "idle: 0 items, 0/s"
 
 
 def test_backfill_racing_a_live_writer_ends_equal_to_the_table(
