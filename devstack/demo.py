@@ -173,6 +173,8 @@ def run(
             f"  API key  {info['auth']['api_key']}\n  details  {stack.stack_file}\n"
         )
         out.flush()
-        return stack.supervise()
+        code = stack.supervise()
+        out.write("demo: stopped\n")
+        return code
     finally:
         stack.stop()

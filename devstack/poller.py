@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 from devstack.checkpoint import CheckpointStore
 from devstack.definitions import EsmSettings
 from devstack.esm import BatchRunner, Handler, Record
+from devstack.ttl import TTL_IDENTITY, ServiceDeletes, TtlSweeper
 
 log = logging.getLogger("devstack.poller")
 
@@ -101,6 +102,7 @@ class StreamPoller:
         function_timeout_s: float = 60.0,
         retry_delay_s: float = 0.1,
         clock: Callable[[], float] = time.time,
+        service_deletes: ServiceDeletes | None = None,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -113,6 +115,7 @@ class StreamPoller:
         self.function_timeout_s = function_timeout_s
         self.retry_delay_s = retry_delay_s
         self.clock = clock
+        self.service_deletes = service_deletes or ServiceDeletes()
         self.stop_event = threading.Event()
         self.shards: dict[str, ShardState] = {}
         self._shards_listed_at = -math.inf
@@ -214,7 +217,12 @@ class StreamPoller:
                 )["ShardIterator"]
                 return
             raise
-        records = [lambda_record(record, self.stream_arn) for record in response.get("Records", [])]
+        records = []
+        for raw in response.get("Records", []):
+            record = lambda_record(raw, self.stream_arn)
+            if raw.get("eventName") == "REMOVE" and self.service_deletes.take(raw["dynamodb"]["Keys"]):
+                record["userIdentity"] = TTL_IDENTITY  # what DynamoDB sets on a TTL delete
+            records.append(record)
         if records and not state.buffer:
             state.first_buffered_at = time.monotonic()
         state.buffer.extend(records)
@@ -300,11 +308,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default="us-east-1", help="AWS region")
     parser.add_argument("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL_S, help="seconds")
     parser.add_argument("--function-timeout", type=float, default=60.0, help="the handler's timeout, seconds")
+    parser.add_argument(
+        "--ttl-sweep-interval", type=float, default=5.0, help="seconds between TTL sweeps; 0: off"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="poller %(levelname)s %(message)s", stream=sys.stderr)
 
     dynamodb = boto3.client("dynamodb", endpoint_url=args.endpoint, region_name=args.region)
-    stream_arn = dynamodb.describe_table(TableName=args.table)["Table"]["LatestStreamArn"]
+    table = dynamodb.describe_table(TableName=args.table)["Table"]
+    stream_arn = table["LatestStreamArn"]
+    deletes = ServiceDeletes()
     poller = StreamPoller(
         boto3.client("dynamodbstreams", endpoint_url=args.endpoint, region_name=args.region),
         stream_arn,
@@ -318,7 +331,15 @@ def main(argv: list[str] | None = None) -> int:
         region=args.region,
         poll_interval_s=args.poll_interval,
         function_timeout_s=args.function_timeout,
+        service_deletes=deletes,
     )
+    ttl = dynamodb.describe_time_to_live(TableName=args.table)["TimeToLiveDescription"]
+    if args.ttl_sweep_interval > 0 and ttl.get("TimeToLiveStatus") == "ENABLED":
+        keys = [key["AttributeName"] for key in table["KeySchema"]]
+        sweeper = TtlSweeper(dynamodb, args.table, ttl["AttributeName"], keys, deletes)
+        threading.Thread(
+            target=sweeper.run, args=(poller.stop_event, args.ttl_sweep_interval), name="ttl", daemon=True
+        ).start()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: poller.stop_event.set())
     print(json.dumps({"poller": "ready", "stream_arn": stream_arn}), flush=True)

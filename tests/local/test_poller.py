@@ -26,6 +26,7 @@ from devstack.definitions import EsmSettings
 from devstack.esm import interpret_response
 from devstack.poller import StreamPoller, sqs_sender
 from devstack.servers import ChildServer
+from devstack.ttl import TTL_IDENTITY, ServiceDeletes, TtlSweeper
 
 SETTINGS = EsmSettings(
     batch_size=10,
@@ -59,6 +60,7 @@ class Stream:
         handler: Callable[[dict[str, Any], Any], Any],
         settings: EsmSettings = SETTINGS,
         clock: Callable[[], float] = time.time,
+        service_deletes: ServiceDeletes | None = None,
     ) -> StreamPoller:
         def recording(event: dict[str, Any], context: Any) -> Any:
             self.calls.append([r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]])
@@ -74,6 +76,7 @@ class Stream:
             retry_delay_s=0,
             function_timeout_s=2,
             clock=clock,
+            service_deletes=service_deletes,
         )
 
     def failure_messages(self) -> list[dict[str, Any]]:
@@ -336,3 +339,47 @@ def test_a_cancelled_transaction_does_not_orphan_the_stream(stream: Stream) -> N
     stream.put("k01")
     poller.drain()
     assert stream.calls == [["k00"], ["k01"]]
+
+
+def test_ttl_sweeper_deletes_expired_items_and_marks_their_remove_records(stream: Stream) -> None:
+    now = int(time.time())
+    stream.put("expired", extra={"expiresAt": {"N": str(now - 10)}})
+    stream.put("later", extra={"expiresAt": {"N": str(now + 3600)}})
+    stream.put("text", extra={"expiresAt": {"S": "yesterday"}})  # not a number: DynamoDB ignores it
+    stream.put("plain")
+    dynamodb = boto3.client("dynamodb", endpoint_url=stream.server.url)
+    deletes = ServiceDeletes()
+    events: list[dict[str, Any]] = []
+    poller = stream.poller(lambda event, context: events.append(event), service_deletes=deletes)
+
+    assert TtlSweeper(dynamodb, stream.table, "expiresAt", ["pk"], deletes).sweep() == 1
+    dynamodb.delete_item(TableName=stream.table, Key={"pk": {"S": "plain"}})  # a user's delete
+    poller.drain()
+
+    records = [record for event in events for record in event["Records"]]
+    removes = {
+        r["dynamodb"]["Keys"]["pk"]["S"]: r.get("userIdentity") for r in records if r["eventName"] == "REMOVE"
+    }
+    assert removes == {"expired": TTL_IDENTITY, "plain": None}
+    model = DynamoDBStreamModel.model_validate(
+        {"Records": [r for r in records if r["eventName"] == "REMOVE"]}
+    )
+    assert model.Records[0].userIdentity is not None and model.Records[0].userIdentity.type == "Service"
+    left = {item["pk"]["S"] for item in dynamodb.scan(TableName=stream.table)["Items"]}
+    assert left == {"later", "text"}
+
+
+def test_ttl_sweeper_keeps_an_item_whose_ttl_was_extended_meanwhile(stream: Stream) -> None:
+    stream.put("racing", extra={"expiresAt": {"N": str(int(time.time()) - 10)}})
+    dynamodb = boto3.client("dynamodb", endpoint_url=stream.server.url)
+    real_delete = dynamodb.delete_item
+
+    def extend_first(**kwargs: Any) -> Any:
+        stream.put("racing", extra={"expiresAt": {"N": str(int(time.time()) + 3600)}})
+        return real_delete(**kwargs)
+
+    dynamodb.delete_item = extend_first
+    deletes = ServiceDeletes()
+    assert TtlSweeper(dynamodb, stream.table, "expiresAt", ["pk"], deletes).sweep() == 0
+    assert not deletes.take({"pk": {"S": "racing"}})
+    assert dynamodb.get_item(TableName=stream.table, Key={"pk": {"S": "racing"}}).get("Item")

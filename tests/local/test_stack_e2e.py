@@ -220,6 +220,21 @@ def test_a_poison_record_goes_to_the_dead_letter_queue_and_later_records_still_p
     assert on_failure.get("Messages", []) == []
 
 
+def test_an_expired_item_leaves_search_through_the_ttl_sweeper(stack: LocalStack) -> None:
+    row = json.loads((FIXTURES_DIR / "listings.jsonl").read_text().splitlines()[300])
+    item = {**listing_item(row), "expiresAt": {"N": str(int(time.time()) + 2)}}
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.info["dynamodb_endpoint"])
+    dynamodb.put_item(TableName=stack.info["table_name"], Item=item)
+    eventually(lambda: row["id"] in search_docs(stack, [row["id"]]), what="the item in search")
+
+    eventually(lambda: row["id"] not in search_docs(stack, [row["id"]]), timeout_s=30, what="the expiry")
+    assert "Item" not in dynamodb.get_item(
+        TableName=stack.info["table_name"], Key={"pk": item["pk"], "sk": item["sk"]}
+    )
+    out = (stack.log_dir / "poller.out").read_text()
+    assert '"ttl_deleted":[1.0]' in out  # the projector saw a TTL delete, not a user's
+
+
 def test_seeding_twice_changes_nothing(stack: LocalStack, seeded: list[str], iam: GraphQLClient) -> None:
     before = table_listings(stack)
     listings, reviews = seed(GraphQLWriter(iam), limit=25, out=io.StringIO())
