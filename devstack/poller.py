@@ -154,7 +154,9 @@ class StreamPoller:
         request: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": state.shard_id}
         if position is not None:
             request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=position)
-        elif state.parent_id in self.shards:
+        elif state.parent_id in self.shards or (
+            state.parent_id is not None and self.checkpoints.finished(self.stream_arn, state.parent_id)
+        ):
             request["ShardIteratorType"] = "TRIM_HORIZON"  # a child of a shard we read: from its start
         else:
             request["ShardIteratorType"] = self.settings.starting_position
