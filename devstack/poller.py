@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.checkpoint import CheckpointStore
 from devstack.definitions import EsmSettings
@@ -269,10 +269,28 @@ class StreamPoller:
         for shard_id in [s for s in self.shards if self.checkpoints.finished(self.stream_arn, s)]:
             del self.shards[shard_id]
 
-    def run(self) -> None:
-        """Poll until `stop_event` is set; sleep `poll_interval_s` after a pass that found nothing."""
+    def run(self, give_up_after_s: float = 60.0) -> None:
+        """Poll until `stop_event` is set; sleep `poll_interval_s` after a pass that found nothing.
+
+        Errors of the Streams API are retried with backoff (the checkpoint keeps the place); after
+        `give_up_after_s` of nothing but errors the last one is raised.
+        """
+        failing_since: float | None = None
         while not self.stop_event.is_set():
-            if self.poll_once() == 0:
+            try:
+                found = self.poll_once()
+            except (ClientError, BotoCoreError):
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since > give_up_after_s:
+                    raise
+                log.exception("reading the stream failed; retrying")
+                for state in self.shards.values():
+                    state.iterator, state.buffer = None, []  # re-open from the checkpoint
+                self.stop_event.wait(min(5.0, 0.1 * 2 ** min(10, int(now - failing_since))))
+                continue
+            failing_since = None
+            if found == 0:
                 self.stop_event.wait(self.poll_interval_s)
 
     def drain(self, idle_passes: int = 2, timeout_s: float = 30.0) -> None:

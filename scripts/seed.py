@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         if stack.is_local:
             os.environ.update(LOCAL_AWS_ENV)  # moto's fake credentials, never real ones
         writer = make_writer(stack, args.direct, args.concurrency)
+        if stack.is_local and not args.direct and args.limit is None:
+            print(
+                "tip: on the local stack --direct loads the whole set in seconds (see README 'Seeding')",
+                file=sys.stderr,
+            )
         print(
             f"seeding {stack.source} ({'DynamoDB directly' if args.direct else stack.graphql_url})",
             file=sys.stderr,

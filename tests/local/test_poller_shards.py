@@ -7,9 +7,14 @@ split shard: the parent is closed (GetRecords ends with no NextShardIterator) an
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
 
 from devstack.checkpoint import CheckpointStore
 from devstack.definitions import EsmSettings
@@ -120,3 +125,38 @@ def test_a_restart_skips_finished_parents_and_resumes_children(tmp_path: Path) -
     make_poller(streams, tmp_path / "checkpoint.json", seen).drain()
 
     assert seen == ["c3"]
+
+
+class Flaky(ScriptedStreams):
+    """GetRecords fails with a 500 for the first `failures` calls (or always)."""
+
+    def __init__(self, failures: int | None) -> None:
+        base = scripted()
+        super().__init__(base.shards, base.records, base.closed)
+        self.failures = failures
+        self.calls = 0
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        self.calls += 1
+        if self.failures is None or self.calls <= self.failures:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "GetRecords")
+        return super().get_records(ShardIterator, Limit)
+
+
+def test_stream_errors_are_retried_from_the_checkpoint(tmp_path: Path) -> None:
+    streams, seen = Flaky(failures=3), []
+    poller = make_poller(streams, tmp_path / "checkpoint.json", seen)
+    worker = threading.Thread(target=poller.run)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while len(seen) < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    poller.stop_event.set()
+    worker.join(5)
+    assert sorted(seen) == ["c1", "c2", "o1", "p1", "p2", "p3"]
+
+
+def test_a_stream_that_keeps_failing_stops_the_poller(tmp_path: Path) -> None:
+    poller = make_poller(Flaky(failures=None), tmp_path / "checkpoint.json", [])
+    with pytest.raises(ClientError, match="boom"):
+        poller.run(give_up_after_s=0.5)
