@@ -23,6 +23,11 @@ const state = {
   syncRun: 0, // only the newest write may update the sync banner
 };
 
+// Set once by start() from config.json.
+let api: Api;
+let hasApiKey = false;
+let catchUpSeconds = 30;
+
 const searchForm = byId<HTMLFormElement>('search-form');
 const listingForm = byId<HTMLFormElement>('listing-form');
 const formMessage = byId('form-message');
@@ -110,8 +115,8 @@ function describe(error: ApiError): string {
   switch (error.errorType) {
     case 'NetworkError':
       return `The API did not answer: ${error.message}`;
-    case 'UnauthorizedError':
-    case 'Unauthorized':
+    case 'UnauthorizedError': // the resolvers' own (not the owner)
+    case 'UnauthorizedException': // AppSync's (no or bad credentials)
       return `Not allowed: ${error.message}${state.user ? '' : ' (sign in first)'}`;
     case 'SearchUnavailableError':
       return `Search is unavailable right now: ${error.message}`;
@@ -126,7 +131,7 @@ async function trackSearch(target: Target): Promise<void> {
   const what = target.kind === 'deleted' ? 'deletion' : `version ${target.listing.version}`;
   syncBanner.dataset.state = 'pending';
   syncBanner.dataset.version = target.listing.version;
-  syncBanner.textContent = `Saved “${target.listing.title}” (${what}). Waiting for search to catch up…`;
+  syncBanner.textContent = `Stored “${target.listing.title}” (${what}). Waiting for search to catch up…`;
   let outcome: CatchUp | ApiError;
   try {
     outcome = await waitForSearch(api, target, { timeoutMs: catchUpSeconds * 1000 });
@@ -181,13 +186,14 @@ async function startEdit(listing: Listing): Promise<void> {
   }
 }
 
-function conflict(listing: Listing, action: string): void {
+/** A ConflictError: the write changed nothing; offer the latest version (a consistent read). */
+function conflict(listing: Listing, action: 'saved' | 'deleted'): void {
   const reload = el('button', { type: 'button', id: 'load-latest' }, 'Load latest version');
   reload.addEventListener('click', () => void startEdit(listing));
   message(
     'conflict',
     `Not ${action}: someone changed “${listing.title}” after you loaded version ${listing.version}. ` +
-      'Your edit was not applied. ',
+      'Load the latest version, then try again. ',
     reload,
   );
 }
@@ -296,14 +302,9 @@ function wire(auth: Authenticator): void {
 const category = listingForm.elements.namedItem('category') as HTMLSelectElement;
 category.replaceChildren(...CATEGORIES.map((name) => el('option', { value: name }, name)));
 
-let api: Api;
-let authenticator: Authenticator;
-let hasApiKey = false;
-let catchUpSeconds = 30;
-
 async function start(): Promise<void> {
   const config = await loadConfig();
-  authenticator = configureAmplify(config);
+  const authenticator = configureAmplify(config);
   hasApiKey = config.auth.api_key !== null;
   catchUpSeconds = config.search_catch_up_s ?? catchUpSeconds;
   api = new Api(() => (state.user ? 'userPool' : 'apiKey'));
