@@ -10,7 +10,6 @@ an ops reindex has moved to a newer index are left alone.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -89,6 +88,8 @@ def _check(response: Any, step: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import argparse  # only the command line needs it; the handler imports this module too
+
     parser = argparse.ArgumentParser(prog="python -m projector.indices", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "-e", "--endpoint", default=os.environ.get("OPENSEARCH_ENDPOINT"), help="OpenSearch URL"

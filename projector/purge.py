@@ -8,7 +8,6 @@ older record can arrive, so removing it later cannot resurrect anything.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -69,6 +68,8 @@ def purge_tombstones(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import argparse  # only the command line needs it; the handler imports this module too
+
     parser = argparse.ArgumentParser(prog="python -m projector.purge", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "-e", "--endpoint", default=os.environ.get("OPENSEARCH_ENDPOINT"), help="OpenSearch URL"
