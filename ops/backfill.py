@@ -110,6 +110,8 @@ def backfill(
                 "rerun with the same --checkpoint to resume"
             )
 
+    if progress is not None:
+        progress.start()
     try:
         parallel_scan(dynamodb, table, checkpoint, handle_page, page_size=page_size, stop=stop)
     finally:

@@ -21,15 +21,18 @@ class Progress:
         self._stream = stream if stream is not None else sys.stderr
         self._tty = self._stream.isatty()
         self._interval = 0.2 if self._tty else interval
-        self._started: float | None = None  # set by the first add: waits before the work do not count
+        self._started = time.monotonic()
         self._shown = 0.0
         self._lock = threading.Lock()
         self.enabled = True
 
+    def start(self) -> None:
+        """Start the clock now (the rate then excludes any wait before the work)."""
+        with self._lock:
+            self._started = time.monotonic()
+
     def add(self, done: int, **counts: int) -> None:
         with self._lock:
-            if self._started is None:
-                self._started = time.monotonic()
             self.done += done
             for key, value in counts.items():
                 self.counts[key] = self.counts.get(key, 0) + value
@@ -44,7 +47,7 @@ class Progress:
                 self._show(final=True)
 
     def line(self) -> str:
-        elapsed = max(time.monotonic() - (self._started or time.monotonic()), 1e-3)
+        elapsed = max(time.monotonic() - self._started, 1e-3)
         of = f"/{self.total}" if self.total is not None else ""
         counts = ", ".join(f"{key} {value}" for key, value in sorted(self.counts.items()))
         return f"{self.label}: {self.done}{of} items, {self.done / elapsed:.0f}/s" + (

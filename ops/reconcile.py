@@ -120,6 +120,11 @@ class ReconcileReport:
             lines.extend(f"    {u['key']}: {u['code']}" for u in self.unprojectable[:10])
         if self.repaired is not None:
             lines.append("repaired: " + ", ".join(f"{k} {v}" for k, v in self.repaired.counts().items()))
+            if self.repaired.stale:
+                lines.append(
+                    "  stale: the index had that version or newer, or still remembers a delete made by hand "
+                    "(index.gc_deletes, 60 s by default): repair again after it"
+                )
         lines.append("no drift" if self.drift_count == 0 else f"DRIFT: {self.drift_count} documents")
         return "\n".join(lines)
 

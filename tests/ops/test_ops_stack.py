@@ -190,3 +190,14 @@ def test_deployed_search_requests_are_signed(recorder: str, auth: str, service: 
 def test_local_search_requests_are_not_signed(recorder: str) -> None:
     opensearch_client(Stack(**_stack_fields(recorder, recorder))).info()  # type: ignore[arg-type]
     assert "Authorization" not in _Recorder.seen[-1]
+
+
+def test_a_local_stack_needs_no_aws_credentials(
+    moto_server: ChildServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    stack = Stack(**_stack_fields(moto_server.url, moto_server.url))  # type: ignore[arg-type]
+    assert isinstance(dynamodb_client(stack).list_tables()["TableNames"], list)
