@@ -217,3 +217,36 @@ def test_concurrent_updates_of_one_version_let_exactly_one_win(api: Api) -> None
     assert {e["errorType"] for e in losers} == {"ConflictError"}
     assert {e["errorInfo"]["currentVersion"] for e in losers} == {winners[0]["version"]}
     assert api.stored(created["id"])["title"] == {"S": winners[0]["title"]}  # type: ignore[index]
+
+
+BY_OWNER = (
+    "query($owner: String!, $limit: Int, $nextToken: String) { listingsByOwner(owner: $owner, limit: $limit,"
+    " nextToken: $nextToken) { items { id owner createdAt version } nextToken } }"
+)
+
+
+def test_listings_by_owner_pages_newest_first(api: Api) -> None:
+    owner = f"owner-{uuid.uuid4().hex[:8]}"
+    made = [
+        api.as_iam(CREATE, {"input": listing_input(owner=owner)})["data"]["createListing"] for _ in range(5)
+    ]
+    api.as_iam(CREATE, {"input": listing_input(owner=f"{owner}-other")})
+    seen: list[dict[str, Any]] = []
+    token = None
+    for _ in range(5):
+        page = api.as_api_key(BY_OWNER, {"owner": owner, "limit": 2, "nextToken": token})["data"][
+            "listingsByOwner"
+        ]
+        seen.extend(page["items"])
+        token = page["nextToken"]
+        if token is None:
+            break
+    assert sorted(i["id"] for i in seen) == sorted(m["id"] for m in made), (
+        "every listing once, no other owner's"
+    )
+    assert [i["createdAt"] for i in seen] == sorted((i["createdAt"] for i in seen), reverse=True)
+    forged = api.as_api_key(BY_OWNER, {"owner": owner, "nextToken": "bm90IGEgdG9rZW4="})
+    assert only_error(forged)["errorType"] == "ValidationError"
+    assert (
+        only_error(api.as_api_key(BY_OWNER, {"owner": owner, "limit": 0}))["errorType"] == "ValidationError"
+    )

@@ -167,6 +167,10 @@ class DynamoDBDataSource:
             if error.get("Code") == "TransactionCanceledException":
                 reasons = exc.response.get("CancellationReasons", [])
                 outcome.result = {"keys": None, "cancellationReasons": [self._reason(r) for r in reasons]}
+        except AppSyncError as exc:
+            if not (exc.error_type or "").startswith("DynamoDB:"):
+                raise
+            outcome = Outcome(error={"type": exc.error_type, "message": exc.message})
         except BotoCoreError as exc:  # no answer at all (endpoint down, timeout)
             outcome = Outcome(error={"type": "DynamoDB:ServiceUnavailable", "message": str(exc)})
         return outcome

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import * as getListing from '../../../resolvers/Query.getListing.js';
+import * as listingsByOwner from '../../../resolvers/Query.listingsByOwner.js';
 import * as searchListings from '../../../resolvers/Query.searchListings.js';
 import * as deleteListingItem from '../../../resolvers/functions/deleteListingItem.js';
 import * as deleteReviewItem from '../../../resolvers/functions/deleteReviewItem.js';
@@ -398,4 +399,26 @@ test('searchListings response: page, opaque nextToken, facets, distance', () => 
     () => searchListings.response({ ...c, error: { type: 'OpenSearch:404', message: 'no such index' }, result: null }),
     'SearchUnavailableError',
   );
+});
+
+test('listingsByOwner: newest first from the byOwner index, with limits and typed token errors', () => {
+  const request = listingsByOwner.request(ctx({ args: { owner: 'alice-sub', limit: 2, nextToken: 'abc' } }));
+  assert.deepEqual(request, {
+    operation: 'Query',
+    index: 'byOwner',
+    query: { expression: 'gsi1pk = :owner', expressionValues: { ':owner': { S: 'OWNER#alice-sub' } } },
+    scanIndexForward: false,
+    limit: 2,
+    nextToken: 'abc',
+  });
+  assert.equal(listingsByOwner.request(ctx({ args: { owner: 'o' } })).limit, 20);
+  assert.equal(listingsByOwner.request(ctx({ args: { owner: 'o' } })).nextToken, undefined);
+  const bad = throwsAppSync(() => listingsByOwner.request(ctx({ args: { owner: '', limit: 101 } })), 'ValidationError');
+  assert.equal(bad.errorInfo.problems.length, 2);
+  const page = listingsByOwner.response(ctx({ args: { owner: 'o' }, result: { items: [STORED], nextToken: 'next' } }));
+  assert.deepEqual([page.items[0].version, page.nextToken], [String(STORED.version), 'next']);
+  assert.equal(listingsByOwner.response(ctx({ args: { owner: 'o' }, result: { items: [] } })).nextToken, null);
+  const invalid = { type: 'DynamoDB:ValidationException', message: 'Invalid token' };
+  throwsAppSync(() => listingsByOwner.response(ctx({ args: { owner: 'o', nextToken: 'x' }, error: invalid })), 'ValidationError');
+  throwsAppSync(() => listingsByOwner.response(ctx({ args: { owner: 'o' }, error: invalid })), 'DynamoDB:ValidationException');
 });
