@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch.base import FailureResponse, SuccessResponse
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -50,6 +51,13 @@ class ProjectorBatchProcessor(BatchProcessor):
             id(self.records[position]): error for position, error in self.result.failures.items()
         }
         return super().process()
+
+    def _process_record(self, record: dict[str, Any]) -> SuccessResponse | FailureResponse:
+        # Successes skip the per-record wrapper object; failures take Powertools' own path, whose record
+        # handler raises the recorded error.
+        if id(record) not in self._failures:
+            return self.success_handler(record=record, result=None)
+        return super()._process_record(record)
 
     def record_handler(self, record: DynamoDBRecord) -> None:
         """The per-record step: raise the failure the bulk step recorded for this record, if any."""
