@@ -82,3 +82,25 @@ def test_poison_logs_carry_the_sequence_number_and_contents_only_when_allowed(
     assert entry.__dict__["code"] == "missing_version"
     logged = repr(entry.__dict__)
     assert ("555-0100" in logged) is (log_contents == "true")
+
+
+def test_a_dead_letter_over_the_sqs_limit_keeps_keys_and_sequence_number() -> None:
+    from projector.dlq import DeadLetter
+
+    record = {
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "Keys": {"pk": {"S": "LISTING#big"}, "sk": {"S": "LISTING"}},
+            "NewImage": {"description": {"S": "x" * 5000}},
+            "OldImage": {"description": {"S": "y" * 5000}},
+            "SequenceNumber": "123",
+        },
+    }
+    import json
+
+    small = json.loads(DeadLetter(record, "code", "reason").body())
+    assert small["truncated"] is False and small["record"] == record
+    cut = json.loads(DeadLetter(record, "code", "reason").body(limit=2000))
+    assert cut["truncated"] is True
+    assert cut["record"]["dynamodb"] == {"Keys": record["dynamodb"]["Keys"], "SequenceNumber": "123"}
+    assert cut["error"] == {"code": "code", "reason": "reason", "status": None}
