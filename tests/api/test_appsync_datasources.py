@@ -220,3 +220,60 @@ def test_the_manifest_is_checked_before_anything_runs(tmp_path: Path) -> None:
         "functions": ["ghost"],
     }
     broken({"functions": {}, "resolvers": [pipeline]}, "undeclared functions")
+
+
+def test_one_item_transactions_answer_exactly_as_moto_transactions_do(
+    commands: DynamoDBDataSource, moto_server: ChildServer, table: str
+) -> None:
+    """The data source runs a one-item transaction as one conditional write (moto's transactions copy the
+    table); its answers must be indistinguishable from a real TransactWriteItems."""
+    commands.invoke({"operation": "PutItem", "key": key("one"), "attributeValues": {"version": {"N": 3}}})
+    fails = {"expression": "attribute_not_exists(pk)", "returnValuesOnConditionCheckFailure": True}
+    transaction = {
+        "operation": "TransactWriteItems",
+        "transactItems": [{"table": table, "operation": "PutItem", "key": key("one"), "condition": fails}],
+    }
+    local = commands.invoke(transaction)
+
+    client = boto3.client("dynamodb", endpoint_url=moto_server.url)
+    action = {"Put": {"TableName": table, "Item": {"pk": {"S": "one"}, "sk": {"S": "X"}},
+                      "ConditionExpression": "attribute_not_exists(pk)",
+                      "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}  # fmt: skip
+    with pytest.raises(client.exceptions.TransactionCanceledException) as real:
+        client.transact_write_items(TransactItems=[action])
+    expected_reasons = [DynamoDBDataSource._reason(r) for r in real.value.response["CancellationReasons"]]
+    assert local.error == {
+        "type": "DynamoDB:TransactionCanceledException",
+        "message": real.value.response["Error"]["Message"],
+    }
+    assert local.result == {"keys": None, "cancellationReasons": expected_reasons}
+    assert expected_reasons[0]["item"]["version"] == 3
+
+    silent = {"expression": "attribute_not_exists(pk)"}
+    no_item = commands.invoke(
+        {**transaction, "transactItems": [{**transaction["transactItems"][0], "condition": silent}]}
+    )
+    assert "item" not in no_item.result["cancellationReasons"][0]
+
+    update = {
+        "expression": "SET #v = :v",
+        "expressionNames": {"#v": "version"},
+        "expressionValues": {":v": {"N": 4}},
+    }
+    guard = {"expression": "version = :e", "expressionValues": {":e": {"N": 3}}}
+    done = commands.invoke(
+        {"operation": "TransactWriteItems",
+         "transactItems": [{"table": table, "operation": "UpdateItem", "key": key("one"), "update": update,
+                            "condition": guard}]}
+    )  # fmt: skip
+    assert done.error is None and done.result == {
+        "keys": [{"pk": "one", "sk": "X"}],
+        "cancellationReasons": None,
+    }
+    gone = commands.invoke(
+        {
+            "operation": "TransactWriteItems",
+            "transactItems": [{"table": table, "operation": "DeleteItem", "key": key("one")}],
+        }
+    )
+    assert gone.error is None and commands.invoke({"operation": "GetItem", "key": key("one")}).result is None

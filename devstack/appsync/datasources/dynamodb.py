@@ -281,13 +281,46 @@ class DynamoDBDataSource:
     def _TransactWriteItems(self, request: dict[str, Any]) -> Outcome:
         items = request.get("transactItems") or []
         actions = [self._transact_item(item) for item in items]
-        self._client.transact_write_items(TransactItems=actions)
+        if len(actions) == 1 and "ConditionCheck" not in actions[0]:
+            self._single_write(actions[0])
+        else:
+            self._client.transact_write_items(TransactItems=actions)
         return Outcome(
             result={
                 "keys": [plain_item(wire_map(item["key"])) for item in items],
                 "cancellationReasons": None,
             }
         )
+
+    def _single_write(self, action: dict[str, Any]) -> None:
+        """A one-item transaction as the one conditional write it is.
+
+        Same outcome, failure included (a TransactionCanceledException whose reason carries the stored
+        item): DynamoDB applies both atomically. moto copies the whole table for every
+        TransactWriteItems, which makes each transaction slower as the table grows (~0.8 s at 3,000 items).
+        """
+        ((kind, params),) = action.items()
+        call = {
+            "Put": self._client.put_item,
+            "Update": self._client.update_item,
+            "Delete": self._client.delete_item,
+        }
+        try:
+            call[kind](**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            if error.get("Code") != "ConditionalCheckFailedException":
+                raise
+            reason: dict[str, Any] = {"Code": "ConditionalCheckFailed", "Message": error.get("Message")}
+            if "Item" in exc.response:
+                reason["Item"] = exc.response["Item"]
+            exc.response["Error"] = {
+                "Code": "TransactionCanceledException",
+                "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+                "[ConditionalCheckFailed]",
+            }
+            exc.response["CancellationReasons"] = [reason]
+            raise
 
     def _transact_item(self, item: dict[str, Any]) -> dict[str, Any]:
         operation = item.get("operation")
