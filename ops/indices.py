@@ -24,6 +24,8 @@ class DocVersion:
     doc_id: str
     version: int
     tombstone: bool
+    listing_id: str | None = None
+    """A review's listing: with the id it makes the item's key (`LISTING#<listingId>` / `REVIEW#<id>`)."""
 
 
 def alias_indices(client: OpenSearch, alias: str) -> list[str]:
@@ -52,15 +54,14 @@ def iter_versions(client: OpenSearch, index: str, page_size: int = 1000) -> Iter
             "size": page_size,
             "sort": [{"id": "asc"}],
             "version": True,
-            "_source": ["tombstone"],
+            "_source": ["tombstone", "listingId"],
             "query": {"match_all": {}},
         }
         if after is not None:
             body["search_after"] = after
         hits = client.search(index=index, body=body)["hits"]["hits"]
         for hit in hits:
-            source = hit.get("_source") or {}
-            yield DocVersion(hit["_id"], int(hit["_version"]), source.get("tombstone") is True)
+            yield _doc_version(hit)
         if len(hits) < page_size:
             return
         after = hits[-1]["sort"]
@@ -71,11 +72,21 @@ def get_versions(client: OpenSearch, index: str, doc_ids: list[str]) -> dict[str
     found: dict[str, DocVersion] = {}
     for start in range(0, len(doc_ids), 500):
         chunk = doc_ids[start : start + 500]
-        reply = client.mget(index=index, body={"ids": chunk}, params={"_source_includes": "tombstone"})
+        reply = client.mget(
+            index=index, body={"ids": chunk}, params={"_source_includes": "tombstone,listingId"}
+        )
         for doc in reply["docs"]:
             if doc.get("found"):
-                source = doc.get("_source") or {}
-                found[doc["_id"]] = DocVersion(
-                    doc["_id"], int(doc["_version"]), source.get("tombstone") is True
-                )
+                found[doc["_id"]] = _doc_version(doc)
     return found
+
+
+def _doc_version(hit: dict[str, Any]) -> DocVersion:
+    source = hit.get("_source") or {}
+    listing_id = source.get("listingId")
+    return DocVersion(
+        hit["_id"],
+        int(hit["_version"]),
+        source.get("tombstone") is True,
+        listing_id if isinstance(listing_id, str) else None,
+    )

@@ -260,10 +260,11 @@ def _recheck(
 
 
 def _key_of(entity: Entity, doc_id: str, doc: DocVersion | None) -> dict[str, Any] | None:
-    # Listings have a key made of the id alone; a review's key needs its listing id, which the
-    # document has but reconcile did not fetch: reviews created after the scan are rechecked next run.
+    """The table key of a document's item (docs/design.md §1): from its id, and a review's listing id."""
     if entity.id_key == "pk":
         return {"pk": {"S": f"{entity.id_prefix}{doc_id}"}, "sk": {"S": entity.name.upper()}}
+    if doc is not None and doc.listing_id:
+        return {"pk": {"S": f"LISTING#{doc.listing_id}"}, "sk": {"S": f"{entity.id_prefix}{doc_id}"}}
     return None
 
 
