@@ -4,9 +4,10 @@
 
 The last line printed is one JSON object: records_per_s, ceiling_records_per_s, ratio_vs_ceiling,
 naive_records_per_s, ratio_vs_naive, client_cpu_ms_per_1k (batch 1,000), client_cpu_ms_per_1k_b100,
-cpu_path_vs_json_ratio, import_ms, peak_rss_mb (and a few more). Every phase writes to fresh indices
-(osmem slows down after ~20,000 updates to one index). This machine is shared: the phases alternate over
-several rounds and each figure is its best round; ``load_average`` says how busy the machine was.
+cpu_path_vs_json_ratio, import_ms, peak_rss_mb (and a few more). Every round writes to fresh indices
+(osmem slows down after ~20,000 updates to one index). This machine is shared: the projector, the ceiling
+and the naive baseline take turns batch by batch, so load spikes hit all three alike; ``load_average``
+says how busy the machine was.
 
 Workload: batches of realistic (~1 KB per image) Listing and Review stream records in Lambda's event shape,
 mixed INSERT (new keys), MODIFY (existing keys, higher version) and REMOVE (tombstones).
@@ -184,86 +185,99 @@ def _configure(url: str, prefix: str) -> None:
     handler.reset()
 
 
-def run_projector(url: str, batches: list[list[dict[str, Any]]]) -> tuple[float, float, int]:
-    """Returns (wall seconds, process CPU seconds, failed records)."""
-    from projector import handler
+class ProjectorRun:
+    """The projector's handler on fresh indices; ``step`` projects one batch."""
 
-    _configure(url, _fresh_indices(url))
-    handler.runtime()  # configuration and connection pool are built once per Lambda container
-    context = Context()
-    failed = 0
-    wall, cpu = time.perf_counter(), time.process_time()
-    for batch in batches:
-        response = handler.lambda_handler({"Records": batch}, context)
-        failed += len(response["batchItemFailures"])
-    return time.perf_counter() - wall, time.process_time() - cpu, failed
+    def __init__(self, url: str) -> None:
+        from projector import handler
 
+        self.handler = handler
+        _configure(url, _fresh_indices(url))
+        handler.runtime()  # configuration and connection pool are built once per Lambda container
+        self.context = Context()
+        self.wall = self.cpu = 0.0
+        self.failed = 0
 
-def _bulk_bodies(batches: list[list[dict[str, Any]]], prefix: str) -> list[bytes]:
-    """The NDJSON the projector sends for these batches, pre-built (same documents, same versions)."""
-    from projector.bulk import BulkAction, _ndjson, encode_document
-    from projector.stream import StreamProjector
-
-    planner = StreamProjector(None, None, None, prefix)  # type: ignore[arg-type]
-    bodies = []
-    for batch in batches:
-        lines = []
-        for group in planner.plan(batch).groups:
-            projection = group.projection
-            action = BulkAction(projection.entity.index(prefix), projection.doc_id, projection.version)
-            action.source = encode_document(projection.document)
-            lines.append(_ndjson(action))
-        for start in range(0, len(lines), 500):
-            bodies.append(b"".join(lines[start : start + 500]))
-    return bodies
+    def step(self, batch: list[dict[str, Any]]) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        response = self.handler.lambda_handler({"Records": batch}, self.context)
+        self.cpu += time.process_time() - cpu
+        self.wall += time.perf_counter() - wall
+        self.failed += len(response["batchItemFailures"])
 
 
-def run_ceiling(url: str, batches: list[list[dict[str, Any]]]) -> float:
-    bodies = _bulk_bodies(batches, _fresh_indices(url))
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port)
-    started = time.perf_counter()
-    for body in bodies:
-        connection.request("POST", "/_bulk", body, {"Content-Type": "application/x-ndjson"})
-        answer = connection.getresponse()
-        answer.read()
-        if answer.status != 200:
-            raise SystemExit(f"ceiling run: HTTP {answer.status}")
-    return time.perf_counter() - started
+class CeilingRun:
+    """The same documents as pre-built NDJSON (what the projector sends), posted on one connection."""
+
+    def __init__(self, url: str, batches: list[list[dict[str, Any]]]) -> None:
+        from projector.bulk import BulkAction, _ndjson, encode_document
+        from projector.stream import StreamProjector
+
+        prefix = _fresh_indices(url)
+        planner = StreamProjector(None, None, None, prefix)  # type: ignore[arg-type]
+        self.bodies: list[list[bytes]] = []
+        for batch in batches:
+            lines = []
+            for group in planner.plan(batch).groups:
+                projection = group.projection
+                action = BulkAction(projection.entity.index(prefix), projection.doc_id, projection.version)
+                action.source = encode_document(projection.document)
+                lines.append(_ndjson(action))
+            self.bodies.append([b"".join(lines[start : start + 500]) for start in range(0, len(lines), 500)])
+        parts = urlsplit(url)
+        self.connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+        self.wall = 0.0
+
+    def step(self, number: int) -> None:
+        started = time.perf_counter()
+        for body in self.bodies[number]:
+            self.connection.request("POST", "/_bulk", body, {"Content-Type": "application/x-ndjson"})
+            answer = self.connection.getresponse()
+            answer.read()
+            if answer.status != 200:
+                raise SystemExit(f"ceiling run: HTTP {answer.status}")
+        self.wall += time.perf_counter() - started
 
 
-def run_naive(url: str, records: list[dict[str, Any]]) -> float:
+class NaiveRun:
     """One request per record, as a simple projector would do it (boto3's deserializer, json.dumps)."""
-    from boto3.dynamodb.types import TypeDeserializer
 
-    prefix = _fresh_indices(url)
-    deserializer = TypeDeserializer()
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port)
-    started = time.perf_counter()
-    for record in records:
-        stream = record["dynamodb"]
-        image = stream.get("NewImage") or stream["OldImage"]
-        item = {key: deserializer.deserialize(value) for key, value in image.items()}
-        index = f"{prefix}{'listings' if item['type'] == 'Listing' else 'reviews'}-v1"
-        if record["eventName"] == "REMOVE":
-            body = json.dumps({"id": item["id"], "tombstone": True, "deletedAt": "2026-01-01T00:00:00Z"})
-            version = int(item["version"]) + 1
-        else:
-            fields = (
-                ("id", "title", "description", "category", "tags", "price", "currency", "location", "city",
-                 "owner", "status", "createdAt", "updatedAt", "version")
-                if item["type"] == "Listing"
-                else ("id", "listingId", "rating", "text", "author", "createdAt", "version")
+    def __init__(self, url: str) -> None:
+        from boto3.dynamodb.types import TypeDeserializer
+
+        self.prefix = _fresh_indices(url)
+        self.deserializer = TypeDeserializer()
+        parts = urlsplit(url)
+        self.connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+        self.wall = 0.0
+        self.records = 0
+
+    def step(self, records: list[dict[str, Any]]) -> None:
+        started = time.perf_counter()
+        for record in records:
+            stream = record["dynamodb"]
+            image = stream.get("NewImage") or stream["OldImage"]
+            item = {key: self.deserializer.deserialize(value) for key, value in image.items()}
+            index = f"{self.prefix}{'listings' if item['type'] == 'Listing' else 'reviews'}-v1"
+            if record["eventName"] == "REMOVE":
+                body = json.dumps({"id": item["id"], "tombstone": True, "deletedAt": "2026-01-01T00:00:00Z"})
+                version = int(item["version"]) + 1
+            else:
+                fields = (
+                    ("id", "title", "description", "category", "tags", "price", "currency", "location",
+                     "city", "owner", "status", "createdAt", "updatedAt", "version")
+                    if item["type"] == "Listing"
+                    else ("id", "listingId", "rating", "text", "author", "createdAt", "version")
+                )  # fmt: skip
+                body = json.dumps({key: item[key] for key in fields if key in item}, default=float)
+                version = int(item["version"])
+            self.connection.request(
+                "PUT", f"/{index}/_doc/{item['id']}?version={version}&version_type=external", body,
+                {"Content-Type": "application/json"},
             )  # fmt: skip
-            body = json.dumps({key: item[key] for key in fields if key in item}, default=float)
-            version = int(item["version"])
-        connection.request(
-            "PUT", f"/{index}/_doc/{item['id']}?version={version}&version_type=external", body,
-            {"Content-Type": "application/json"},
-        )  # fmt: skip
-        connection.getresponse().read()
-    return time.perf_counter() - started
+            self.connection.getresponse().read()
+        self.wall += time.perf_counter() - started
+        self.records += len(records)
 
 
 def cpu_path_ratio(batches: list[list[dict[str, Any]]]) -> tuple[float, float]:
@@ -340,9 +354,9 @@ def rss_probe(url: str, records: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Projector benchmark against osmem")
     parser.add_argument("--records", type=int, default=6_000, help="records at batch 1,000, per round")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; each figure is the best")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds over the workload (fresh indices each)")
     parser.add_argument("--b100-records", type=int, default=5_000, help="records at batch 100")
-    parser.add_argument("--naive-records", type=int, default=1_000, help="records for the naive baseline")
+    parser.add_argument("--naive-records", type=int, default=600, help="naive baseline records per round")
     parser.add_argument("--rss-batches", type=int, default=5, help="batches of 1,000 in the RSS probe")
     parser.add_argument("--rss-probe", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -364,40 +378,53 @@ def main() -> None:
         b100_workload = Workload(seed=2)
         b100 = [b100_workload.batch(100) for _ in range(max(1, args.b100_records // 100))]
         b100_count = sum(len(batch) for batch in b100)
-        naive_records = [record for batch in batches for record in batch][: args.naive_records]
         # The workload is input, not the projector's own memory: keep the collector from rescanning it.
         gc.collect()
         gc.freeze()
-        # Rounds alternate the projector, the ceiling and the naive baseline on fresh indices, so a load
-        # spike on this shared machine hits all of them; each figure is its best round.
-        walls, cpus, ceilings, naives, failed = [], [], [], [], 0
-        for _ in range(max(1, args.rounds)):
-            wall, cpu, failures = run_projector(server.url, batches)
-            walls.append(wall)
-            cpus.append(cpu)
-            failed += failures
-            ceilings.append(run_ceiling(server.url, batches))
-            naives.append(run_naive(server.url, naive_records))
-        b100_wall, b100_cpu, b100_failed = run_projector(server.url, b100)
+        # The three contenders take turns batch by batch, each on its own fresh indices, so a load spike
+        # on this shared machine hits all of them alike; figures are totals over every round.
+        sample = max(1, args.naive_records // len(batches))
+        projector_wall = projector_cpu = ceiling_wall = naive_wall = 0.0
+        failed = naive_count = 0
+        rounds = max(1, args.rounds)
+        for _ in range(rounds):
+            projector, ceiling, naive = (
+                ProjectorRun(server.url),
+                CeilingRun(server.url, batches),
+                NaiveRun(server.url),
+            )
+            for number, batch in enumerate(batches):
+                projector.step(batch)
+                ceiling.step(number)
+                naive.step(batch[:sample])
+            projector_wall += projector.wall
+            projector_cpu += projector.cpu
+            failed += projector.failed
+            ceiling_wall += ceiling.wall
+            naive_wall += naive.wall
+            naive_count += naive.records
+        small = ProjectorRun(server.url)
+        for batch in b100:
+            small.step(batch)
         path_ms, json_ms = cpu_path_ratio(batches)
         imported = import_ms()
         rss = peak_rss_mb(server.url, args.rss_batches)
     finally:
         server.stop()
         sys.stdout = out
-    wall, cpu, ceiling_wall, naive_wall = min(walls), min(cpus), min(ceilings), min(naives)
+    total = count * rounds
     figures = {
-        "records": count,
-        "rounds": len(walls),
-        "failed_records": failed + b100_failed,
-        "records_per_s": round(count / wall, 1),
-        "ceiling_records_per_s": round(count / ceiling_wall, 1),
-        "ratio_vs_ceiling": round(ceiling_wall / wall, 3),
-        "naive_records_per_s": round(len(naive_records) / naive_wall, 1),
-        "ratio_vs_naive": round((count / wall) / (len(naive_records) / naive_wall), 2),
-        "client_cpu_ms_per_1k": round(cpu * 1000.0 / (count / 1000.0), 2),
-        "client_cpu_ms_per_1k_b100": round(b100_cpu * 1000.0 / (b100_count / 1000.0), 2),
-        "b100_records_per_s": round(b100_count / b100_wall, 1),
+        "records": total,
+        "rounds": rounds,
+        "failed_records": failed + small.failed,
+        "records_per_s": round(total / projector_wall, 1),
+        "ceiling_records_per_s": round(total / ceiling_wall, 1),
+        "ratio_vs_ceiling": round(ceiling_wall / projector_wall, 3),
+        "naive_records_per_s": round(naive_count / naive_wall, 1),
+        "ratio_vs_naive": round((total / projector_wall) / (naive_count / naive_wall), 2),
+        "client_cpu_ms_per_1k": round(projector_cpu * 1000.0 / (total / 1000.0), 2),
+        "client_cpu_ms_per_1k_b100": round(small.cpu * 1000.0 / (b100_count / 1000.0), 2),
+        "b100_records_per_s": round(b100_count / small.wall, 1),
         "cpu_path_ms_per_1k": round(path_ms, 2),
         "json_dumps_ms_per_1k": round(json_ms, 2),
         "cpu_path_vs_json_ratio": round(path_ms / json_ms, 2),
