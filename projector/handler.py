@@ -41,13 +41,23 @@ class _Runtime:
         )
         self.processor = ProjectorBatchProcessor(self.projector)
         self.metrics = Metrics(namespace=config.metrics_namespace, service=logger.service)
-        self.tracer: Any = None
-        if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and os.environ.get(
-            "POWERTOOLS_TRACE_DISABLED", ""
-        ).lower() not in ("1", "true"):
-            from aws_lambda_powertools import Tracer
+        self.tracer: Any = _tracer()
 
-            self.tracer = Tracer(service=logger.service)
+
+def _tracer() -> Any:
+    """Powertools' Tracer inside Lambda unless POWERTOOLS_TRACE_DISABLED; None when off or unavailable."""
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return None
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true"):
+        return None
+    try:
+        import aws_xray_sdk  # noqa: F401 - the Lambda runtime does not ship it; a layer may
+    except ImportError:
+        logger.warning("tracing is on but aws-xray-sdk is not installed (add it as a layer); tracing off")
+        return None
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=logger.service)
 
 
 _runtime: _Runtime | None = None

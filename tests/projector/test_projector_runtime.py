@@ -237,3 +237,19 @@ def test_benchmark_script_runs_and_prints_its_figures() -> None:
     ):  # fmt: skip
         assert isinstance(figures[key], int | float) and figures[key] > 0, key
     assert figures["failed_records"] == 0
+
+
+def test_tracer_only_inside_lambda_and_not_when_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    assert handler._tracer() is None
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "projector")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    assert handler._tracer() is None
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    # X-Ray is AWS: stand in for the Tracer so the test process's boto3 is not patched for tracing.
+    import aws_lambda_powertools
+
+    monkeypatch.setattr(aws_lambda_powertools, "Tracer", lambda service: ("tracer", service))
+    assert handler._tracer() == ("tracer", "projector")  # aws-xray-sdk is installed in the dev environment
+    monkeypatch.setitem(sys.modules, "aws_xray_sdk", None)  # as in the Lambda runtime without a layer
+    assert handler._tracer() is None
