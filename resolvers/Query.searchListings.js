@@ -91,6 +91,13 @@ function validate(args, sort) {
     invalid('sort DISTANCE needs `near`');
   }
   const f = args.filter || {};
+  // Bounded lists keep every search request small, whatever a client sends.
+  if ((f.tags || []).length > 20 || (f.categories || []).length > 6 || (f.statuses || []).length > 3) {
+    invalid('filter lists are limited to 20 tags, 6 categories and 3 statuses');
+  }
+  if ((f.tags || []).some((tag) => tag.length > 40) || (f.owner || '').length > 128 || (f.city || '').length > 100) {
+    invalid('filter values are limited to 40 characters per tag, 128 for owner and 100 for city');
+  }
   if (f.minPrice !== undefined && f.minPrice !== null && f.maxPrice !== undefined && f.maxPrice !== null) {
     if (f.minPrice > f.maxPrice) {
       invalid('filter.minPrice must not exceed filter.maxPrice');
