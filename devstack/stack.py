@@ -285,6 +285,29 @@ def read_stack_file(state_dir: Path = DEFAULT_STATE_DIR) -> dict[str, Any] | Non
     return data
 
 
+# What each process's command line contains, so a pid reused by another program is never signalled.
+PROCESS_MARKERS = {
+    "moto": "moto.server",
+    "osmem": "osmem",
+    "appsync": "devstack.appsync",
+    "poller": "devstack.poller",
+    "supervisor": "dev.py",
+}
+
+
+def is_stack_process(name: str, pid: int) -> bool:
+    """The pid is alive and still runs this stack's `name` (checked in /proc where there is one)."""
+    if not pid or not pid_alive(pid):
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.parent.parent.joinpath("self").exists():
+        return True  # no /proc (macOS): trust the pid
+    try:
+        return PROCESS_MARKERS.get(name, "\0") in cmdline.read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

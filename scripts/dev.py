@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -27,6 +28,7 @@ from devstack.stack import (
     LocalStack,
     StackError,
     StackOptions,
+    is_stack_process,
     pid_alive,
     read_stack_file,
 )
@@ -35,7 +37,11 @@ from devstack.stack import (
 def running_stack(state_dir: Path) -> dict[str, object] | None:
     info = read_stack_file(state_dir)
     pids = info.get("pids", {}) if info else {}
-    if info and isinstance(pids, dict) and pid_alive(int(pids.get("supervisor", 0) or 0)):
+    if (
+        info
+        and isinstance(pids, dict)
+        and is_stack_process("supervisor", int(pids.get("supervisor", 0) or 0))
+    ):
         return info
     return None
 
@@ -54,6 +60,11 @@ def summary(info: dict[str, object], state_dir: Path) -> str:
 def up(state_dir: Path, detach: bool, poll_interval: float) -> int:
     if running_stack(state_dir):
         raise StackError("a local stack is already running: `scripts/dev.py down` first")
+    stale = read_stack_file(state_dir)
+    if stale:  # a stack whose supervisor was killed: clear what it left running
+        leftovers = stop_processes(stale, timeout_s=5)
+        if leftovers:
+            print(f"dev: stopped leftovers of an earlier stack: {', '.join(leftovers)}")
     if detach:
         return up_detached(state_dir, poll_interval)
     stack = LocalStack(StackOptions(state_dir=state_dir, poll_interval_s=poll_interval))
@@ -101,23 +112,36 @@ def up_detached(state_dir: Path, poll_interval: float, timeout_s: float = 120.0)
     raise StackError(f"the stack was not up within {timeout_s:.0f} s; see {log}")
 
 
-def down(state_dir: Path, timeout_s: float = 20.0) -> int:
+def stop_processes(info: dict[str, Any], timeout_s: float = 20.0) -> list[str]:
+    """SIGTERM the supervisor (it stops its children), or the children themselves when it is gone; SIGKILL
+    what is still there after `timeout_s`. Returns the children it had to stop itself."""
+    pids = {name: int(pid) for name, pid in info.get("pids", {}).items()}
+    supervisor = pids.pop("supervisor", 0)
+    ours = {name: pid for name, pid in pids.items() if is_stack_process(name, pid)}
+    orphans: list[str] = []
+    if is_stack_process("supervisor", supervisor):
+        os.kill(supervisor, signal.SIGTERM)
+    else:  # nobody left to stop them in order
+        orphans = list(ours)
+        for pid in ours.values():
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and any(pid_alive(p) for p in [supervisor, *ours.values()] if p):
+        time.sleep(0.1)
+    leftovers = [name for name, pid in ours.items() if is_stack_process(name, pid)]
+    for name in leftovers:
+        os.kill(ours[name], signal.SIGKILL)
+    return sorted(set(orphans) | set(leftovers))
+
+
+def down(state_dir: Path) -> int:
     info = read_stack_file(state_dir)
     if not info:
         print("dev: no local stack is running")
         return 0
-    pids = {name: int(pid) for name, pid in info.get("pids", {}).items()}
-    supervisor = pids.pop("supervisor", 0)
-    if supervisor and pid_alive(supervisor):
-        os.kill(supervisor, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and any(pid_alive(p) for p in [supervisor, *pids.values()] if p):
-        time.sleep(0.1)
-    leftovers = [name for name, pid in pids.items() if pid_alive(pid)]
-    for name in leftovers:  # the supervisor died without stopping them: stop them by pid
-        os.kill(pids[name], signal.SIGKILL)
+    leftovers = stop_processes(info)
     (state_dir / "stack.json").unlink(missing_ok=True)
-    print("dev: stopped" + (f" (killed leftover {', '.join(leftovers)})" if leftovers else ""))
+    print("dev: stopped" + (f" (stopped left-behind {', '.join(leftovers)} by pid)" if leftovers else ""))
     return 0
 
 
