@@ -155,3 +155,9 @@ def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path) -> None:
 def test_missing_stack_says_how_to_start_one(tmp_path: Path) -> None:
     result = run_seed("--stack-file", str(tmp_path / "nope.json"))
     assert result.returncode == 1 and "StackNotFoundError" in result.stderr and "make demo" in result.stderr
+
+
+def test_a_missing_terraform_dir_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_seed("--terraform-dir", str(tmp_path / "nowhere"))
+    assert result.returncode == 1 and "StackNotFoundError" in result.stderr and "nowhere" in result.stderr
+    assert "Traceback" not in result.stderr
