@@ -59,7 +59,7 @@ def endpoint_process(moto_server: ChildServer, api_osmem: ChildServer) -> Iterat
         raise RuntimeError(f"the endpoint did not print its ready line, got {ready!r}") from None
     yield url, table
     process.terminate()
-    process.wait(10)
+    assert process.wait(10) == 0, "the endpoint should stop cleanly on SIGTERM"
 
 
 @pytest.fixture(scope="session")
