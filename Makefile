@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
+CHECKOV_VENV := $(VENV)/tools-checkov
 
-.PHONY: demo test install lint clean chromium
+.PHONY: demo test install lint clean chromium checkov
 
 demo: install
 	$(PY) scripts/dev.py demo
@@ -13,13 +14,22 @@ demo: install
 test: install web/node_modules/.installed $(CHROMIUM)
 	$(VENV)/bin/pytest
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
+
+# checkov pins dependencies that clash with the project's own pins, so it gets a venv of its own.
+$(CHECKOV_VENV)/.installed: | $(VENV)/.installed
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q checkov==3.3.30
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov --config-file terraform/.checkov.yaml -d terraform
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

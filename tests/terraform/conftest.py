@@ -25,7 +25,10 @@ REPO = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO / "terraform"
 CLI_CONFIG_TEMPLATE = TERRAFORM_DIR / "cli.tfrc.example"
 # Every Terraform configuration: the root stack and each module.
-CONFIGS = {name: TERRAFORM_DIR / "modules" / name for name in ("table", "projector")}
+CONFIGS = {
+    "root": TERRAFORM_DIR,
+    **{name: TERRAFORM_DIR / "modules" / name for name in ("table", "search", "projector", "api")},
+}
 PARALLEL = 2
 
 RUN_BLOCK = re.compile(r'^run "(?P<name>[^"]+)"', re.MULTILINE)
@@ -114,7 +117,7 @@ def make_lambda_zip(path: Path) -> Path:
     """A minimal but real Lambda package: Terraform hashes it, moto stores it, nothing invokes it."""
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("projector/__init__.py", "")
-        archive.writestr("projector/handler.py", "def handler(event, context):\n    return {}\n")
+        archive.writestr("projector/handler.py", "def lambda_handler(event, context):\n    return {}\n")
     return path
 
 

@@ -6,6 +6,8 @@ pytest test, so CI counts them one by one.
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,7 @@ class Suite:
         return args
 
 
+IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl")
 SUITES = [
     Suite(config, path)
     for config, directory in CONFIGS.items()
@@ -76,9 +79,12 @@ def checked(terraform: Terraform, lambda_zip: Path, tmp_path_factory: pytest.Tem
     )
 
 
-def test_fmt_check_is_clean(terraform: Terraform, tmp_path: Path) -> None:
-    result = terraform.run(TERRAFORM_DIR, tmp_path, "fmt", "-check", "-recursive", "-diff", "-no-color")
-    assert result.returncode == 0, f"run `terraform fmt -recursive terraform`:\n{result.output}"
+@pytest.mark.parametrize(
+    "directory", [TERRAFORM_DIR, Path(__file__).parent / "moto_stack"], ids=["terraform", "moto_stack"]
+)
+def test_fmt_check_is_clean(terraform: Terraform, tmp_path: Path, directory: Path) -> None:
+    result = terraform.run(directory, tmp_path, "fmt", "-check", "-recursive", "-diff", "-no-color")
+    assert result.returncode == 0, f"run `terraform fmt -recursive {directory}`:\n{result.output}"
 
 
 @pytest.mark.parametrize("config", list(CONFIGS))
@@ -113,3 +119,24 @@ def test_suite_summary(checked: Checked, suite: Suite) -> None:
 def test_run_block(checked: Checked, suite: Suite, run: str) -> None:
     statuses = checked.tests[suite.id].run_statuses()
     assert statuses.get(run) == "pass", checked.tests[suite.id].output
+
+
+def test_a_broken_setting_fails_its_run(terraform: Terraform, tmp_path: Path) -> None:
+    """Fault injection: the same table module with a NEW_IMAGE stream must fail, and be reported as failed."""
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_DIR / "modules" / "table", copy / "modules" / "table", ignore=IGNORE)
+    (copy / "definitions").mkdir()
+    definition = json.loads((TERRAFORM_DIR / "definitions" / "table.json").read_text())
+    (copy / "definitions" / "table.json").write_text(
+        json.dumps({**definition, "stream_view_type": "NEW_IMAGE"})
+    )
+    module = copy / "modules" / "table"
+    assert terraform.run(module, tmp_path / "data", "init", "-no-color", "-backend=false").returncode == 0
+
+    result = terraform.run(module, tmp_path / "data", "test", "-no-color")
+
+    assert result.returncode != 0
+    assert result.run_statuses()["defaults_follow_the_shared_definition_and_are_secure"] == "fail"
+    assert "the projector needs a NEW_AND_OLD_IMAGES stream" in result.output
+    passed, failed = result.summary() or (0, 0)
+    assert failed == 1 and passed == len(run_blocks(module / "tests" / "table.tftest.hcl")) - 1

@@ -37,3 +37,25 @@ output "log_group_name" {
   description = "CloudWatch log group of the function."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "event_source_mapping" {
+  description = "The stream mapping's effective settings (for audits and the root stack's tests)."
+  value = {
+    batch_size                         = aws_lambda_event_source_mapping.stream.batch_size
+    maximum_batching_window_in_seconds = aws_lambda_event_source_mapping.stream.maximum_batching_window_in_seconds
+    maximum_retry_attempts             = aws_lambda_event_source_mapping.stream.maximum_retry_attempts
+    maximum_record_age_in_seconds      = aws_lambda_event_source_mapping.stream.maximum_record_age_in_seconds
+    bisect_batch_on_function_error     = aws_lambda_event_source_mapping.stream.bisect_batch_on_function_error
+    parallelization_factor             = aws_lambda_event_source_mapping.stream.parallelization_factor
+    function_response_types            = aws_lambda_event_source_mapping.stream.function_response_types
+    on_failure_destination_arn         = one(one(aws_lambda_event_source_mapping.stream.destination_config).on_failure).destination_arn
+  }
+}
+
+output "iam_policies" {
+  description = "Every IAM policy document this module writes, by name (JSON)."
+  value = {
+    projector_assume = aws_iam_role.this.assume_role_policy
+    projector        = aws_iam_role_policy.this.policy
+  }
+}

@@ -24,7 +24,7 @@ variable "package_file" {
 variable "handler" {
   description = "Entry point inside the zip, as module.function."
   type        = string
-  default     = "projector.handler.handler"
+  default     = "projector.handler.lambda_handler"
 }
 
 variable "runtime" {

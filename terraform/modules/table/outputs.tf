@@ -17,3 +17,13 @@ output "table_index_arns" {
   description = "ARNs of the global secondary indexes, by index name (for exact IAM resources)."
   value       = { for gsi in local.definition.global_secondary_indexes : gsi.name => "${aws_dynamodb_table.this.arn}/index/${gsi.name}" }
 }
+
+output "table_stream_view_type" {
+  description = "What each stream record carries (NEW_AND_OLD_IMAGES)."
+  value       = aws_dynamodb_table.this.stream_view_type
+}
+
+output "table_deletion_protection_enabled" {
+  description = "Whether the table refuses deletion."
+  value       = aws_dynamodb_table.this.deletion_protection_enabled
+}

@@ -34,8 +34,8 @@ variables {
   }
 }
 
-run "mapping_reports_item_failures_and_is_bounded" {
-  command = plan
+run "defaults_are_bounded_traced_and_least_privilege" {
+  command = apply
 
   assert {
     condition     = aws_lambda_event_source_mapping.stream.function_response_types == toset(["ReportBatchItemFailures"])
@@ -61,23 +61,6 @@ run "mapping_reports_item_failures_and_is_bounded" {
     condition     = aws_lambda_event_source_mapping.stream.starting_position == "TRIM_HORIZON" && aws_lambda_event_source_mapping.stream.event_source_arn == var.table_stream_arn
     error_message = "the mapping must read the table's stream from its oldest record"
   }
-}
-
-run "overrides_replace_single_fields" {
-  command = plan
-
-  variables {
-    stream_mapping = { batch_size = 100, parallelization_factor = 4 }
-  }
-
-  assert {
-    condition     = aws_lambda_event_source_mapping.stream.batch_size == 100 && aws_lambda_event_source_mapping.stream.parallelization_factor == 4 && aws_lambda_event_source_mapping.stream.maximum_retry_attempts == 10
-    error_message = "an override must change its field and keep the file's defaults for the others"
-  }
-}
-
-run "function_runtime_tracing_and_environment" {
-  command = apply
 
   assert {
     condition     = aws_lambda_function.this.runtime == "python3.12" && aws_lambda_function.this.architectures == tolist(["arm64"])
@@ -125,10 +108,6 @@ run "function_runtime_tracing_and_environment" {
     condition     = aws_cloudwatch_metric_alarm.iterator_age[0].threshold == 300000
     error_message = "the iterator-age threshold is in milliseconds"
   }
-}
-
-run "policy_names_exact_resources" {
-  command = apply
 
   assert {
     condition = alltrue(flatten([
@@ -147,6 +126,19 @@ run "policy_names_exact_resources" {
   assert {
     condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : anytrue([for a in s.Action : startswith(a, "dynamodb:") && !contains(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], a)])])
     error_message = "the projector must not read or write the table itself"
+  }
+}
+
+run "overrides_replace_single_fields" {
+  command = plan
+
+  variables {
+    stream_mapping = { batch_size = 100, parallelization_factor = 4 }
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream.batch_size == 100 && aws_lambda_event_source_mapping.stream.parallelization_factor == 4 && aws_lambda_event_source_mapping.stream.maximum_retry_attempts == 10
+    error_message = "an override must change its field and keep the file's defaults for the others"
   }
 }
 

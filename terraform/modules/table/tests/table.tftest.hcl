@@ -12,17 +12,13 @@ variables {
   name = "cqrs-test"
 }
 
-run "stream_carries_both_images" {
-  command = plan
+run "defaults_follow_the_shared_definition_and_are_secure" {
+  command = apply
 
   assert {
     condition     = aws_dynamodb_table.this.stream_enabled && aws_dynamodb_table.this.stream_view_type == "NEW_AND_OLD_IMAGES"
     error_message = "the projector needs a NEW_AND_OLD_IMAGES stream"
   }
-}
-
-run "keys_gsi_and_ttl_follow_the_shared_definition" {
-  command = plan
 
   assert {
     condition     = aws_dynamodb_table.this.hash_key == "pk" && aws_dynamodb_table.this.range_key == "sk"
@@ -43,10 +39,6 @@ run "keys_gsi_and_ttl_follow_the_shared_definition" {
     condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST"
     error_message = "the table must be on-demand"
   }
-}
-
-run "secure_defaults" {
-  command = plan
 
   assert {
     condition     = aws_dynamodb_table.this.deletion_protection_enabled == true
@@ -61,6 +53,11 @@ run "secure_defaults" {
   assert {
     condition     = one(aws_dynamodb_table.this.server_side_encryption).enabled
     error_message = "server-side encryption must be on"
+  }
+
+  assert {
+    condition     = output.table_index_arns["byOwner"] == "arn:aws:dynamodb:us-east-1:123456789012:table/cqrs-test/index/byOwner"
+    error_message = "index ARNs must name the index, not a wildcard"
   }
 }
 
@@ -80,15 +77,6 @@ run "customer_managed_key_and_tags" {
   assert {
     condition     = aws_dynamodb_table.this.tags["team"] == "search" && aws_dynamodb_table.this.tags["appsync-cqrs:component"] == "table"
     error_message = "caller tags must be merged with the module's own"
-  }
-}
-
-run "index_arns_are_exact" {
-  command = apply
-
-  assert {
-    condition     = output.table_index_arns["byOwner"] == "arn:aws:dynamodb:us-east-1:123456789012:table/cqrs-test/index/byOwner"
-    error_message = "index ARNs must name the index, not a wildcard"
   }
 }
 

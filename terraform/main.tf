@@ -1,0 +1,68 @@
+# The whole stack: table -> stream -> projector -> search, and the AppSync API over table and search.
+module "table" {
+  source = "./modules/table"
+
+  name                        = "${var.name}-table"
+  deletion_protection_enabled = var.deletion_protection_enabled
+  kms_key_arn                 = var.kms_key_arn
+  tags                        = var.tags
+}
+
+module "search" {
+  source = "./modules/search"
+
+  name               = var.name
+  engine             = var.search.engine
+  profile            = var.search.profile
+  engine_version     = var.search.engine_version
+  cluster            = var.search.cluster
+  master_user_arn    = var.search.master_user_arn
+  writer_role_arns   = [module.projector.role_arn]
+  reader_role_arns   = compact([module.api.search_role_arn])
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
+  tags               = var.tags
+}
+
+module "projector" {
+  source = "./modules/projector"
+
+  name                 = "${var.name}-projector"
+  package_file         = var.projector_package_file
+  table_stream_arn     = module.table.table_stream_arn
+  memory_size          = var.projector.memory_size
+  reserved_concurrency = var.projector.reserved_concurrency
+  log_level            = var.projector.log_level
+  stream_mapping       = var.projector.stream_mapping
+  kms_key_arn          = var.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  alarms               = { actions = var.alarm_actions }
+  search = {
+    endpoint     = module.search.endpoint
+    auth         = module.search.auth
+    resource_arn = module.search.resource_arn
+  }
+  tags = var.tags
+}
+
+module "api" {
+  source = "./modules/api"
+
+  name                  = "${var.name}-api"
+  api_key_enabled       = var.api.api_key_enabled
+  introspection_enabled = var.api.introspection_enabled
+  waf                   = { enabled = var.api.waf_enabled, rate_limit = var.api.waf_rate_limit }
+  kms_key_arn           = var.kms_key_arn
+  log_retention_days    = var.log_retention_days
+  table = {
+    name       = module.table.table_name
+    arn        = module.table.table_arn
+    index_arns = values(module.table.table_index_arns)
+  }
+  search = {
+    endpoint     = module.search.endpoint
+    resource_arn = module.search.resource_arn
+    engine       = module.search.engine
+  }
+  tags = var.tags
+}

@@ -1,0 +1,77 @@
+# The AppSync GraphQL API: schema from schema/, resolvers and functions from resolvers/manifest.json (the
+# same manifest the local AppSync endpoint runs), one least-privilege role per data source.
+locals {
+  schema_file   = coalesce(var.schema_file, "${path.module}/../../../schema/schema.graphql")
+  resolvers_dir = coalesce(var.resolvers_dir, "${path.module}/../../../resolvers")
+  manifest      = jsondecode(file("${local.resolvers_dir}/manifest.json"))
+  tags          = merge({ "appsync-cqrs:component" = "api" }, var.tags)
+  create_pool   = var.user_pool_id == null
+  runtime       = { name = "APPSYNC_JS", version = "1.0.0" }
+
+  # Resolvers read the API's environment variables as ctx.env.NAME (docs/design.md §7). hashicorp/aws 5.x
+  # cannot set a GraphQL API's environment variables, so ctx.env.TABLE_NAME is replaced by its JSON string
+  # literal when the code is uploaded: same value, same behaviour. A precondition rejects any other ctx.env.
+  code = {
+    for file in distinct(concat([for f in local.manifest.functions : f.file], [for r in local.manifest.resolvers : r.file])) :
+    file => replace(file("${local.resolvers_dir}/${file}"), "ctx.env.TABLE_NAME", jsonencode(var.table.name))
+  }
+}
+
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+resource "aws_appsync_graphql_api" "this" {
+  name                 = var.name
+  authentication_type  = "AMAZON_COGNITO_USER_POOLS"
+  schema               = file(local.schema_file)
+  xray_enabled         = var.xray_enabled
+  introspection_config = var.introspection_enabled ? "ENABLED" : "DISABLED"
+
+  user_pool_config {
+    user_pool_id   = local.create_pool ? aws_cognito_user_pool.this[0].id : var.user_pool_id
+    aws_region     = data.aws_region.current.name
+    default_action = "ALLOW"
+  }
+
+  additional_authentication_provider {
+    authentication_type = "AWS_IAM"
+  }
+
+  dynamic "additional_authentication_provider" {
+    for_each = var.api_key_enabled ? ["API_KEY"] : []
+    content {
+      authentication_type = additional_authentication_provider.value
+    }
+  }
+
+  # ERROR only, and never request/response contents: they carry users' data.
+  log_config {
+    cloudwatch_logs_role_arn = aws_iam_role.logs.arn
+    field_log_level          = "ERROR"
+    exclude_verbose_content  = true
+  }
+
+  tags = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.create_pool || var.user_pool_client_id != null
+      error_message = "user_pool_client_id is required with user_pool_id."
+    }
+  }
+}
+
+resource "aws_appsync_api_key" "this" {
+  count       = var.api_key_enabled ? 1 : 0
+  api_id      = aws_appsync_graphql_api.this.id
+  description = "Development only: read-only queries."
+  expires     = var.api_key_expires
+}
+
+# AppSync would create this group itself, without retention.
+resource "aws_cloudwatch_log_group" "api" {
+  name              = "/aws/appsync/apis/${aws_appsync_graphql_api.this.id}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = local.tags
+}

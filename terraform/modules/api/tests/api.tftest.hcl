@@ -1,0 +1,250 @@
+# Mocked AWS provider; the module reads the real schema/ and resolvers/ unless a run points elsewhere.
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_resource "aws_appsync_graphql_api" {
+    defaults = {
+      id   = "abcdefghijklmnopqrstuvwxyz"
+      arn  = "arn:aws:appsync:us-east-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz"
+      uris = { GRAPHQL = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.us-east-1.amazonaws.com/graphql" }
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/cqrs-test-role" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/appsync/apis/abcdefghijklmnopqrstuvwxyz" }
+  }
+  mock_resource "aws_cognito_user_pool" {
+    defaults = {
+      id  = "us-east-1_AbCdEfGhI"
+      arn = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEfGhI"
+    }
+  }
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = { arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/cqrs-test-api/0b1c2d3e" }
+  }
+}
+
+variables {
+  name = "cqrs-test"
+  table = {
+    name       = "cqrs-test-table"
+    arn        = "arn:aws:dynamodb:us-east-1:123456789012:table/cqrs-test-table"
+    index_arns = ["arn:aws:dynamodb:us-east-1:123456789012:table/cqrs-test-table/index/byOwner"]
+  }
+  search = {
+    endpoint     = "https://search-cqrs-test-abc.us-east-1.es.amazonaws.com"
+    resource_arn = "arn:aws:es:us-east-1:123456789012:domain/cqrs-test"
+    engine       = "domain"
+  }
+}
+
+run "defaults_follow_the_manifest_and_least_privilege" {
+  command = apply
+
+  assert {
+    condition     = length(aws_appsync_resolver.this) == length(jsondecode(file("../../../resolvers/manifest.json")).resolvers) && length(aws_appsync_function.this) == length(jsondecode(file("../../../resolvers/manifest.json")).functions)
+    error_message = "every resolver and function of resolvers/manifest.json must be deployed"
+  }
+
+  assert {
+    condition = alltrue(concat(
+      [for r in aws_appsync_resolver.this : one(r.runtime).name == "APPSYNC_JS" && one(r.runtime).runtime_version == "1.0.0"],
+      [for f in aws_appsync_function.this : one(f.runtime).name == "APPSYNC_JS" && one(f.runtime).runtime_version == "1.0.0"],
+    ))
+    error_message = "every resolver and function must run on APPSYNC_JS 1.0.0"
+  }
+
+  assert {
+    condition     = one(aws_appsync_resolver.this["Mutation.createListing"].pipeline_config).functions == tolist([aws_appsync_function.this["validateListingInput"].function_id, aws_appsync_function.this["putListing"].function_id])
+    error_message = "createListing must run validateListingInput then putListing"
+  }
+
+  assert {
+    condition     = aws_appsync_resolver.this["Query.searchListings"].kind == "UNIT" && aws_appsync_resolver.this["Query.searchListings"].data_source == "search"
+    error_message = "searchListings is a unit resolver on the search data source"
+  }
+
+  assert {
+    condition     = { for name, ds in aws_appsync_datasource.this : name => ds.type } == { commands = "AMAZON_DYNAMODB", queries = "AMAZON_DYNAMODB", search = "AMAZON_OPENSEARCH_SERVICE", none = "NONE" }
+    error_message = "data sources and types must match the manifest"
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_appsync_function.this : !strcontains(f.code, "ctx.env.")]) && strcontains(aws_appsync_function.this["putListing"].code, "\"cqrs-test-table\"")
+    error_message = "ctx.env.TABLE_NAME must be replaced by the table's name"
+  }
+
+  assert {
+    condition     = aws_appsync_graphql_api.this.authentication_type == "AMAZON_COGNITO_USER_POOLS" && one(aws_appsync_graphql_api.this.user_pool_config).user_pool_id == "us-east-1_AbCdEfGhI"
+    error_message = "people sign in through the module's Cognito user pool"
+  }
+
+  assert {
+    condition     = [for p in aws_appsync_graphql_api.this.additional_authentication_provider : p.authentication_type] == ["AWS_IAM"] && length(aws_appsync_api_key.this) == 0
+    error_message = "IAM for backends, and no API key unless asked"
+  }
+
+  assert {
+    condition     = one(aws_appsync_graphql_api.this.log_config).field_log_level == "ERROR" && one(aws_appsync_graphql_api.this.log_config).exclude_verbose_content
+    error_message = "field logs at ERROR, without request and response contents"
+  }
+
+  assert {
+    condition     = aws_appsync_graphql_api.this.introspection_config == "DISABLED" && aws_appsync_graphql_api.this.xray_enabled
+    error_message = "introspection off and tracing on by default"
+  }
+
+  assert {
+    condition     = aws_cognito_user_pool_client.this[0].generate_secret == false && aws_cognito_user_pool.this[0].deletion_protection == "ACTIVE"
+    error_message = "a public browser client, and a user pool that cannot be deleted by accident"
+  }
+
+  assert {
+    condition     = alltrue(flatten([for p in aws_iam_role_policy.data_source : [for s in jsondecode(p.policy).Statement : [for r in s.Resource : r != "*"]]]))
+    error_message = "no data source policy may use a * resource"
+  }
+
+  assert {
+    condition     = alltrue([for a in jsondecode(aws_iam_role_policy.data_source["queries"].policy).Statement[0].Action : contains(["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"], a)])
+    error_message = "the query role cannot write"
+  }
+
+  assert {
+    condition     = alltrue([for a in jsondecode(aws_iam_role_policy.data_source["commands"].policy).Statement[0].Action : startswith(a, "dynamodb:")]) && contains(jsondecode(aws_iam_role_policy.data_source["commands"].policy).Statement[0].Action, "dynamodb:ConditionCheckItem")
+    error_message = "the command role writes the table (with ConditionCheckItem for transactions) and cannot search"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.data_source["search"].policy).Statement[0].Action == ["es:ESHttpGet", "es:ESHttpPost"] && alltrue([for r in jsondecode(aws_iam_role_policy.data_source["search"].policy).Statement[0].Resource : endswith(r, "/_search") || endswith(r, "/_count")])
+    error_message = "the search role may only search the read aliases"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.data_source["commands"].assume_role_policy).Statement[0].Condition.ArnLike["aws:SourceArn"] == aws_appsync_graphql_api.this.arn
+    error_message = "only this API may assume its data source roles"
+  }
+
+  assert {
+    condition     = !contains(keys(aws_iam_role.data_source), "none") && output.search_role_arn == "arn:aws:iam::123456789012:role/cqrs-test-role"
+    error_message = "the NONE data source needs no role; the search role is an output"
+  }
+
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.logs.policy).Statement : alltrue([for r in s.Resource : startswith(r, aws_cloudwatch_log_group.api.arn)])])
+    error_message = "AppSync may only write its own log group"
+  }
+
+  assert {
+    condition     = toset([for r in aws_wafv2_web_acl.this[0].rule : r.name]) == toset(["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAnonymousIpList", "RatePerIp"])
+    error_message = "the web ACL needs the managed rule groups and the rate limit"
+  }
+
+  assert {
+    condition     = aws_wafv2_web_acl_association.this[0].resource_arn == aws_appsync_graphql_api.this.arn && aws_wafv2_web_acl_logging_configuration.this[0].log_destination_configs == toset([aws_cloudwatch_log_group.waf[0].arn])
+    error_message = "the web ACL must guard the API and log"
+  }
+}
+
+run "development_api_key_without_waf" {
+  command = apply
+
+  variables {
+    api_key_enabled = true
+    waf             = { enabled = false }
+  }
+
+  assert {
+    condition     = contains([for p in aws_appsync_graphql_api.this.additional_authentication_provider : p.authentication_type], "API_KEY") && length(aws_appsync_api_key.this) == 1
+    error_message = "api_key_enabled adds API-key auth and a key"
+  }
+
+  assert {
+    condition     = length(aws_wafv2_web_acl.this) == 0 && length(aws_wafv2_web_acl_association.this) == 0
+    error_message = "waf.enabled = false removes the web ACL"
+  }
+}
+
+run "serverless_search_is_a_signed_http_data_source" {
+  command = apply
+
+  variables {
+    search = {
+      endpoint     = "https://abc123.us-east-1.aoss.amazonaws.com"
+      resource_arn = "arn:aws:aoss:us-east-1:123456789012:collection/abc123"
+      engine       = "serverless"
+    }
+  }
+
+  assert {
+    condition     = aws_appsync_datasource.this["search"].type == "HTTP" && one(one(one(aws_appsync_datasource.this["search"].http_config).authorization_config).aws_iam_config).signing_service_name == "aoss"
+    error_message = "a collection is reached through an HTTP data source signed for aoss"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.data_source["search"].policy).Statement[0].Resource == ["arn:aws:aoss:us-east-1:123456789012:collection/abc123"]
+    error_message = "the search role opens exactly the collection"
+  }
+}
+
+run "fixture_manifest_is_read" {
+  command = plan
+
+  variables {
+    resolvers_dir = "tests/fixtures/minimal"
+  }
+
+  assert {
+    condition     = keys(aws_appsync_resolver.this) == ["Mutation.createListing", "Query.getListing"] && keys(aws_appsync_datasource.this) == ["commands", "none"]
+    error_message = "the module must deploy what the given manifest lists, nothing else"
+  }
+}
+
+run "rejects_an_unknown_environment_variable" {
+  command = plan
+
+  variables {
+    resolvers_dir = "tests/fixtures/unknown_env"
+  }
+
+  expect_failures = [aws_appsync_function.this["putThing"]]
+}
+
+run "rejects_a_dynamodb_data_source_without_permissions" {
+  command = plan
+
+  variables {
+    resolvers_dir = "tests/fixtures/unknown_source"
+  }
+
+  expect_failures = [aws_iam_role.data_source["audit"]]
+}
+
+run "rejects_a_table_arn_of_another_table" {
+  command = plan
+
+  variables {
+    table = {
+      name       = "cqrs-test-table"
+      arn        = "arn:aws:dynamodb:us-east-1:123456789012:table/other"
+      index_arns = []
+    }
+  }
+
+  expect_failures = [var.table]
+}
+
+run "rejects_a_tiny_rate_limit" {
+  command = plan
+
+  variables {
+    waf = { rate_limit = 10 }
+  }
+
+  expect_failures = [var.waf]
+}

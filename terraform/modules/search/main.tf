@@ -1,0 +1,37 @@
+# The read model's home: an OpenSearch Service domain (default) or an OpenSearch Serverless collection.
+locals {
+  create_domain     = var.engine == "domain"
+  create_collection = var.engine == "serverless"
+  tags              = merge({ "appsync-cqrs:component" = "search" }, var.tags)
+
+  profiles = {
+    # One node, no standby: cheap, and a node failure means a rebuild from the table (the stream replays).
+    dev = {
+      instance_type          = "t3.small.search"
+      instance_count         = 1
+      availability_zones     = 1
+      dedicated_master_type  = null
+      dedicated_master_count = 0
+      volume_size_gb         = 10
+    }
+    # Survives the loss of an AZ: 3 data nodes in 3 AZs, and a 3-node dedicated master quorum.
+    prod = {
+      instance_type          = "r6g.large.search"
+      instance_count         = 3
+      availability_zones     = 3
+      dedicated_master_type  = "m6g.large.search"
+      dedicated_master_count = 3
+      volume_size_gb         = 100
+    }
+  }
+  cluster = merge(local.profiles[var.profile], { for key, value in var.cluster : key => value if value != null })
+
+  # Paths each kind of caller may touch (docs/design.md §4): writers the write side, readers only searches
+  # through the read aliases.
+  writer_paths = ["_bulk", "_alias/listings-write", "_alias/reviews-write", "listings-*", "reviews-*"]
+  reader_paths = ["listings/_search", "reviews/_search", "listings/_count", "reviews/_count"]
+}
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}

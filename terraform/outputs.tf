@@ -1,0 +1,58 @@
+# Named as docs/design.md §6: scripts/seed.py, the ops scripts and the web page read these
+# (`terraform output -json`) exactly as they read the local stack's .dev/stack.json.
+output "graphql_url" {
+  description = "AppSync GraphQL endpoint."
+  value       = module.api.graphql_url
+}
+
+output "region" {
+  description = "AWS region of the stack."
+  value       = var.region
+}
+
+output "auth" {
+  description = "How clients authenticate: the API key (null unless enabled), the Cognito user pool and app client, and whether IAM is accepted."
+  value = {
+    api_key             = module.api.api_key
+    user_pool_id        = module.api.user_pool_id
+    user_pool_client_id = module.api.user_pool_client_id
+    iam                 = contains(module.api.authentication_types, "AWS_IAM")
+  }
+  sensitive = true
+}
+
+output "table_name" {
+  description = "DynamoDB table."
+  value       = module.table.table_name
+}
+
+output "search_endpoint" {
+  description = "OpenSearch endpoint (https://)."
+  value       = module.search.endpoint
+}
+
+output "dead_letter_queue_url" {
+  description = "Queue of the projector's poison records."
+  value       = module.projector.dead_letter_queue_url
+}
+
+output "on_failure_queue_url" {
+  description = "On-failure destination of the stream mapping (batch metadata)."
+  value       = module.projector.on_failure_queue_url
+}
+
+# Beyond §6: what operators need to finish the setup (fine-grained access control role mapping).
+output "search_auth" {
+  description = "How to sign search requests: sigv4 (service es) or sigv4-aoss."
+  value       = module.search.auth
+}
+
+output "projector_role_arn" {
+  description = "Map this role to a writer role in OpenSearch fine-grained access control (see README)."
+  value       = module.projector.role_arn
+}
+
+output "api_search_role_arn" {
+  description = "Map this role to a read-only role in OpenSearch fine-grained access control (see README)."
+  value       = module.api.search_role_arn
+}
