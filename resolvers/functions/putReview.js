@@ -49,11 +49,12 @@ export function response(ctx) {
     if (ctx.error.type !== 'DynamoDB:TransactionCanceledException') {
       util.error(ctx.error.message, ctx.error.type);
     }
-    const reasons = ctx.result.cancellationReasons;
-    if (reasons[0].type === 'ConditionalCheckFailed') {
+    // Only the review's own condition returns an item, so its presence (not a reason's type string) says
+    // which condition failed.
+    const stored = ctx.result.cancellationReasons[1].item;
+    if (!stored) {
       util.error(`Listing ${wanted.listingId} does not exist`, 'NotFoundError', null, { id: wanted.listingId });
     }
-    const stored = reasons[1].item;
     const same = ['rating', 'text', 'author'].every((name) => stored[name] === wanted[name]);
     if (same) {
       return toReview(stored);
