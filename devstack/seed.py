@@ -74,10 +74,15 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _id(row: dict[str, Any], name: str, problems: list[str]) -> None:
+    if not isinstance(row.get(name), str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", row[name]):
+        problems.append(f"{name} must be 1-64 characters of A-Z, a-z, 0-9, _ or -")
+
+
 def validate_listing(row: dict[str, Any]) -> list[str]:
     """Problems with one listing row (the Listing attributes of docs/design.md §1); empty when valid."""
     problems: list[str] = []
-    _text(row, "id", 1, 128, problems)
+    _id(row, "id", problems)
     _text(row, "title", 1, 200, problems)
     _text(row, "description", 0, 5000, problems)
     _text(row, "city", 1, 200, problems)
@@ -114,7 +119,7 @@ def validate_listing(row: dict[str, Any]) -> list[str]:
 def validate_review(row: dict[str, Any], listing_ids: set[str]) -> list[str]:
     """Problems with one review row; `listing_ids` are the listings this data set defines."""
     problems: list[str] = []
-    _text(row, "id", 1, 128, problems)
+    _id(row, "id", problems)
     _text(row, "text", 1, 2000, problems)
     _text(row, "author", 1, 128, problems)
     rating = row.get("rating")

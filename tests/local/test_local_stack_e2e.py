@@ -245,6 +245,20 @@ def test_seeding_twice_changes_nothing(stack: LocalStack, seeded: list[str], iam
     assert table_listings(stack) == before
 
 
+def test_rows_the_api_rejects_are_reported_by_line(
+    stack: LocalStack, iam: GraphQLClient, tmp_path: Path
+) -> None:
+    rows = [json.loads(line) for line in (FIXTURES_DIR / "listings.jsonl").read_text().splitlines()[400:402]]
+    rows[1]["title"] = "   "  # passes the file check, fails the API's (blank after trimming)
+    listings = tmp_path / "listings.jsonl"
+    listings.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    report, _ = seed(GraphQLWriter(iam), listings, None, out=io.StringIO())
+
+    assert report.written == 1
+    assert len(report.bad) == 1 and report.bad[0].startswith("listings.jsonl:2: ValidationError")
+
+
 def test_stack_json_has_the_design_keys(stack: LocalStack) -> None:
     info = json.loads(stack.stack_file.read_text())
     keys = ["graphql_url", "region", "auth", "table_name", "search_endpoint", "dead_letter_queue_url"]
