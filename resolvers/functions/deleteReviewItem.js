@@ -29,7 +29,7 @@ export function response(ctx) {
   if (ctx.error) {
     const reasons = (ctx.result && ctx.result.cancellationReasons) || [];
     const stored = reasons.length > 0 ? reasons[0].item : null;
-    if (ctx.error.type !== 'DynamoDB:TransactionCanceledException') {
+    if (reasons.length === 0) {
       util.error(ctx.error.message, ctx.error.type);
     }
     if (!stored) {

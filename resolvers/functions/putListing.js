@@ -61,7 +61,8 @@ export function response(ctx) {
   if (ctx.error) {
     const reasons = (ctx.result && ctx.result.cancellationReasons) || [];
     const stored = reasons.length > 0 ? reasons[0].item : null;
-    if (ctx.error.type === 'DynamoDB:TransactionCanceledException' && stored) {
+    // A failed condition shows as cancellation reasons carrying the stored item (returnValues...).
+    if (stored) {
       if (sameContent(stored, wanted)) {
         return toListing(stored);
       }

@@ -46,7 +46,7 @@ export function request(ctx) {
 export function response(ctx) {
   const wanted = ctx.stash.item;
   if (ctx.error) {
-    if (ctx.error.type !== 'DynamoDB:TransactionCanceledException') {
+    if (!ctx.result || !ctx.result.cancellationReasons) {
       util.error(ctx.error.message, ctx.error.type);
     }
     // Only the review's own condition returns an item, so its presence (not a reason's type string) says

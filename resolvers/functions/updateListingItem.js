@@ -48,10 +48,11 @@ export function response(ctx) {
   if (ctx.error) {
     const reasons = (ctx.result && ctx.result.cancellationReasons) || [];
     const stored = reasons.length > 0 ? reasons[0].item : null;
-    if (ctx.error.type === 'DynamoDB:TransactionCanceledException' && !stored) {
+    // A failed condition shows as cancellation reasons; the item is missing when it was deleted meanwhile.
+    if (reasons.length > 0 && !stored) {
       util.error(`Listing ${id} was deleted meanwhile`, 'NotFoundError', null, { id });
     }
-    if (ctx.error.type === 'DynamoDB:TransactionCanceledException') {
+    if (stored) {
       util.error(
         `Listing ${id} is at version ${stored.version}, not ${expectedVersion}: reload it and retry`,
         'ConflictError',

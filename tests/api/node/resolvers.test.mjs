@@ -244,6 +244,9 @@ test('updateListingItem and deleteListingItem turn a lost race into typed errors
   assert.equal(deleteListingItem.response({ ...d, result: { keys: [] } }).version, String(STORED.version));
   throwsAppSync(() => deleteListingItem.response({ ...d, ...cancelled(newer) }), 'ConflictError');
   throwsAppSync(() => deleteListingItem.response({ ...d, ...cancelled(null) }), 'NotFoundError');
+  const throttled = { error: { type: 'DynamoDB:ThrottlingException', message: 'slow down' }, result: null };
+  throwsAppSync(() => updateListingItem.response({ ...c, ...throttled }), 'DynamoDB:ThrottlingException');
+  throwsAppSync(() => deleteListingItem.response({ ...d, ...throttled }), 'DynamoDB:ThrottlingException');
 });
 
 test('reviews: validation, author, listing-exists check, idempotent retry', () => {
