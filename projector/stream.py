@@ -47,7 +47,7 @@ class BatchResult:
 
 @dataclass(slots=True)
 class _Group:
-    """All records of one document key in this batch; ``winner`` is what gets written."""
+    """All records of one document key in this batch; ``projection`` (from ``position``) is written."""
 
     projection: Projection
     position: int
@@ -76,9 +76,10 @@ class StreamProjector:
         Receives poison records.
     index_prefix:
         Prefix of every index and alias name (empty in production).
-    on_failure:
-        Called as ``on_failure(position, error)`` for every record reported failed or dead-lettered
-        (for logging).
+    function_info:
+        Added to every dead letter as ``function`` (name, request id).
+    clock:
+        Wall clock in epoch seconds (projection lag).
     """
 
     def __init__(
