@@ -28,6 +28,8 @@ from ops.stack import streams_client
 
 SOAK_SIZE = int(os.environ.get("OPS_SOAK_SIZE", "800"))
 POISON_IDS = tuple(f"s{n:04d}" for n in range(0, 40, 7))
+FUNCTION_TIMEOUT = 4.0
+OUTAGE_SECONDS = 8.0
 
 
 @pytest.mark.slow
@@ -42,10 +44,14 @@ def test_soak_converges_to_zero_drift(
         status_429=0.10, status_500=0.05, timeout=0.02, drop=0.02, item_failure=0.05, item_status=429,
         hang_seconds=1.0,
     )  # fmt: skip
-    settings = EsmSettings(**{**EsmSettings.from_definition().__dict__, "maximum_retry_attempts": 3})
+    # Two retries and a 4 s function (2 s of it kept in reserve by the projector): an outage of a few
+    # seconds exhausts a batch's retries, so the on-failure destination gets metadata-only messages too.
+    settings = EsmSettings(**{**EsmSettings.from_definition().__dict__, "maximum_retry_attempts": 2})
     started = time.monotonic()
     with FaultProxy(env.stack.search_endpoint, faults, seed=7) as proxy:
-        env.start_projector(monkeypatch, search_endpoint=proxy.url, settings=settings, function_timeout=6.0)
+        env.start_projector(
+            monkeypatch, search_endpoint=proxy.url, settings=settings, function_timeout=FUNCTION_TIMEOUT
+        )
         live: dict[str, int] = {}
         writes: Counter[str] = Counter()
         restarts = 0
@@ -64,10 +70,18 @@ def test_soak_converges_to_zero_drift(
             if n == SOAK_SIZE // 2:
                 # Second half: a few documents are refused with 400 (poison, to the dead-letter queue).
                 proxy.set(item_failure=0.0, fail_ids=POISON_IDS, item_status=400)
+            if n == 3 * SOAK_SIZE // 4 + 1:
+                # An outage: every _bulk answers 500 until the batch in flight runs out of retries.
+                proxy.set(status_500=1.0)
+                time.sleep(OUTAGE_SECONDS)
+                proxy.set(status_500=0.05)
             if n and n % max(1, SOAK_SIZE // 4) == 0:
                 env.stop_projector()  # a restart mid-stream: the next poller resumes from the checkpoint
                 env.start_projector(
-                    monkeypatch, search_endpoint=proxy.url, settings=settings, function_timeout=6.0
+                    monkeypatch,
+                    search_endpoint=proxy.url,
+                    settings=settings,
+                    function_timeout=FUNCTION_TIMEOUT,
                 )
                 restarts += 1
         written_at = time.monotonic()
@@ -79,10 +93,12 @@ def test_soak_converges_to_zero_drift(
 
     dead_letters = env.queue_depth(env.stack.dead_letter_queue_url)
     on_failure = env.queue_depth(env.stack.on_failure_queue_url or "")
-    redrive = Redriver(
+    redriver = Redriver(
         env.dynamodb, env.stack.table_name, env.sqs, streams_client(env.stack), env.search, env.writer(),
         prefix=env.prefix,
-    ).run([env.stack.dead_letter_queue_url, env.stack.on_failure_queue_url or ""])  # fmt: skip
+    )  # fmt: skip
+    poisoned = redriver.run([env.stack.dead_letter_queue_url])
+    unfinished = redriver.run([env.stack.on_failure_queue_url or ""])
     report = reconcile(env.dynamodb, env.stack.table_name, env.search, prefix=env.prefix, settle_seconds=0)
     converged_at = time.monotonic()
 
@@ -91,19 +107,23 @@ def test_soak_converges_to_zero_drift(
             f"\nsoak: {SOAK_SIZE} writes {dict(writes)} over {keys} keys in {written_at - started:.1f} s; "
             f"{restarts} poller restarts; faults injected {injected}\n"
             f"soak: stream drained {drained_at - written_at:.1f} s after the last write; dead letters "
-            f"{dead_letters}, on-failure messages {on_failure}; redrive deleted {redrive.deleted}/"
-            f"{redrive.received} ({dict(redrive.outcomes)})\n"
+            f"{dead_letters}, on-failure messages {on_failure}; redrive deleted {poisoned.deleted}/"
+            f"{poisoned.received} dead letters ({dict(poisoned.outcomes)}) and {unfinished.deleted}/"
+            f"{unfinished.received} on-failure messages ({unfinished.keys} keys from the stream: "
+            f"{dict(unfinished.outcomes)})\n"
             f"soak: converged (reconcile: {report.drift_count} drift) "
             f"{converged_at - written_at:.1f} s after the last write"
         )
     assert sum(injected.values()) > 0, "the proxy injected no faults: the soak proved nothing"
     assert dead_letters >= 1, "the poison ids never reached the dead-letter queue"
-    assert redrive.kept == 0 and redrive.deleted == redrive.received == dead_letters + on_failure
-    if on_failure == 0:
-        # Only the documents the proxy refused with 400 failed for good: every other write was retried
-        # until it landed, so the dead letters name exactly (a subset of) the poison ids.
-        redriven = {re.search(r"s\d{4}", entry["key"]).group(0) for entry in redrive.plan}  # type: ignore[union-attr]
-        assert redriven and redriven <= set(POISON_IDS)
+    assert on_failure >= 1, "the outage never exhausted a batch's retries"
+    assert poisoned.kept == unfinished.kept == 0
+    assert (poisoned.deleted, unfinished.deleted) == (dead_letters, on_failure)
+    assert unfinished.keys > 0 and not unfinished.reconciled  # keys re-read from the stream range
+    # Only the documents the proxy refused with 400 failed for good: every other write was retried until
+    # it landed or its batch went to the on-failure queue, so the dead letters name only poison ids.
+    redriven = {re.search(r"s\d{4}", entry["key"]).group(0) for entry in poisoned.plan}  # type: ignore[union-attr]
+    assert redriven and redriven <= set(POISON_IDS)
     assert env.queue_depth(env.stack.dead_letter_queue_url) == 0
     assert env.queue_depth(env.stack.on_failure_queue_url or "") == 0
     assert report.drift_count == 0, report.text()
