@@ -14,7 +14,7 @@ from devstack.definitions import EsmSettings
 from devstack.servers import free_port
 from ops.errors import DeadLetterError
 from ops.reconcile import reconcile
-from ops.redrive import Redriver, parse_body
+from ops.redrive import Redriver, parse_body, read_stream_range
 from ops.stack import streams_client
 from projector.indices import READ_FILTER
 from projector.rules import LISTING, load_mapping
@@ -171,3 +171,26 @@ def test_unknown_messages_are_refused_clearly() -> None:
         parse_body(json.dumps({"hello": "world"}))
     with pytest.raises(DeadLetterError, match="not JSON"):
         parse_body("<xml/>")
+
+
+def test_a_stream_range_yields_exactly_its_records(ops_env: OpsEnv) -> None:
+    env = ops_env
+    for n in range(6):
+        env.put_listing(f"r{n}")
+    env.delete_listing("r3")
+    streams = streams_client(env.stack)
+    [shard] = streams.describe_stream(StreamArn=env.stream_arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=env.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    numbers = [record["dynamodb"]["SequenceNumber"] for record in records]
+    info = {"streamArn": env.stream_arn, "shardId": shard["ShardId"]}
+    refs = read_stream_range(
+        streams, {**info, "startSequenceNumber": numbers[2], "endSequenceNumber": numbers[4]}
+    )
+    assert [ref.key["pk"]["S"] for ref in refs] == ["LISTING#r2", "LISTING#r3", "LISTING#r4"]
+    removed = read_stream_range(
+        streams, {**info, "startSequenceNumber": numbers[6], "endSequenceNumber": numbers[6]}
+    )
+    assert removed[0].known_version == int(records[6]["dynamodb"]["OldImage"]["version"]["N"])

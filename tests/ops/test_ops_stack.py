@@ -6,6 +6,7 @@ import dataclasses
 import json
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,8 @@ from ops.stack import (
     sqs_client,
     streams_client,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _stack_values(moto: str = "http://127.0.0.1:1", osmem: str = "http://127.0.0.1:2") -> dict[str, object]:
@@ -201,3 +204,14 @@ def test_a_local_stack_needs_no_aws_credentials(
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     stack = Stack(**_stack_fields(moto_server.url, moto_server.url))  # type: ignore[arg-type]
     assert isinstance(dynamodb_client(stack).list_tables()["TableNames"], list)
+
+
+def test_the_commands_report_a_missing_stack_plainly(tmp_path: Path) -> None:
+    for script in ("backfill.py", "reindex.py", "reconcile.py", "redrive.py"):
+        args = ["-e", "listings"] if script == "reindex.py" else []
+        result = subprocess.run(
+            [sys.executable, str(REPO / "scripts" / script), "-s", str(tmp_path / "none.json"), *args],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 2, (script, result.stderr)
+        assert result.stderr.startswith("StackNotFoundError: "), (script, result.stderr)
