@@ -66,21 +66,35 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
-def spawn_child(name: str, argv: list[str], env: Mapping[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
-    """Start `argv` with its stdout in `.dev/logs/<name>.out` and its stderr in `<name>.log`."""
+@dataclass
+class Spawned:
+    """A started child and where its stdout log stood when it started (logs are appended to)."""
+
+    process: subprocess.Popen[bytes]
+    out_offset: int
+
+
+def spawn_child(name: str, argv: list[str], env: Mapping[str, str], log_dir: Path) -> Spawned:
+    """Start `argv` with its stdout appended to `.dev/logs/<name>.out` and its stderr to `<name>.log`."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    with (log_dir / f"{name}.out").open("w") as out, (log_dir / f"{name}.log").open("w") as err:
-        return subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, **env}, cwd=REPO_ROOT)
+    with (log_dir / f"{name}.out").open("ab") as out, (log_dir / f"{name}.log").open("ab") as err:
+        offset = out.tell()
+        process = subprocess.Popen(argv, stdout=out, stderr=err, env={**os.environ, **env}, cwd=REPO_ROOT)
+    return Spawned(process, offset)
 
 
 def wait_ready(
-    name: str, process: subprocess.Popen[bytes], log_dir: Path, timeout_s: float
+    name: str, spawned: Spawned, log_dir: Path, timeout_s: float
 ) -> tuple[ChildServer, dict[str, Any]]:
     """Wait for the child's first JSON line on stdout (its "ready" message)."""
     out_path, err_path = log_dir / f"{name}.out", log_dir / f"{name}.log"
+    process = spawned.process
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for line in out_path.read_text(errors="replace").splitlines():
+        with out_path.open("rb") as out:
+            out.seek(spawned.out_offset)
+            lines = out.read().decode(errors="replace").splitlines()
+        for line in lines:
             with contextlib.suppress(json.JSONDecodeError):
                 ready = json.loads(line)
                 if isinstance(ready, dict):
@@ -121,6 +135,8 @@ class LocalStack:
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         # A new moto has a new stream: an old checkpoint would name a stream that no longer exists.
         self.checkpoint_file.unlink(missing_ok=True)
+        for old_log in [*self.log_dir.glob("*.log"), *self.log_dir.glob("*.out")]:
+            old_log.unlink()  # a restarted child appends to its logs; a new stack starts them afresh
         try:
             self._start()
         except (ServerStartError, StackError, subprocess.SubprocessError, OSError) as error:
@@ -184,7 +200,7 @@ class LocalStack:
         if result.returncode != 0:
             raise StackError(f"creating indices failed: {result.stderr.strip() or result.stdout.strip()}")
 
-    def _spawn_appsync(self, api_key: str, token_secret: str) -> subprocess.Popen[bytes]:
+    def _spawn_appsync(self, api_key: str, token_secret: str) -> Spawned:
         argv = [
             sys.executable, "-m", "devstack.appsync", "serve",
             "--port", str(free_port()),
@@ -194,11 +210,13 @@ class LocalStack:
             "--api-key", api_key,
             "--token-secret", token_secret,
         ]  # fmt: skip
-        process = spawn_child("appsync", argv, LOCAL_AWS_ENV, self.log_dir)
-        self.children["appsync"] = ChildServer("appsync", "", process)  # stopped with the rest on failure
-        return process
+        spawned = spawn_child("appsync", argv, LOCAL_AWS_ENV, self.log_dir)
+        self.children["appsync"] = ChildServer(
+            "appsync", "", spawned.process
+        )  # stopped with the rest on failure
+        return spawned
 
-    def _spawn_poller(self) -> subprocess.Popen[bytes]:
+    def _spawn_poller(self) -> Spawned:
         assert self.resources is not None
         moto, osmem = self.children["moto"], self.children["osmem"]
         argv = [
@@ -212,14 +230,13 @@ class LocalStack:
             "--handler", self.options.handler,
         ]  # fmt: skip
         env = projector_env(osmem.url, moto.url, self.resources.dead_letter_queue_url)
-        process = spawn_child("poller", argv, env, self.log_dir)
-        self.children["poller"] = ChildServer("poller", "", process)
-        return process
+        spawned = spawn_child("poller", argv, env, self.log_dir)
+        self.children["poller"] = ChildServer("poller", "", spawned.process)
+        return spawned
 
     def start_poller(self) -> ChildServer:
         """Start (or restart) the stream poller; it resumes from the checkpoint file."""
-        process = self._spawn_poller()
-        child, _ = wait_ready("poller", process, self.log_dir, self.options.start_timeout_s)
+        child, _ = wait_ready("poller", self._spawn_poller(), self.log_dir, self.options.start_timeout_s)
         self.children["poller"] = child
         if self.info:
             self.write_stack_file()
