@@ -1,6 +1,6 @@
-"""Apply the table and projector modules with the real AWS provider against moto server, then read back
-through boto3 what AWS would hold. (moto cannot host AppSync resolvers, and the provider waits ten minutes
-for an OpenSearch domain: the mocked `terraform test` runs cover those.)"""
+"""Apply the table, projector and api modules with the real AWS provider against moto server, then read
+back through boto3 what AWS would hold. (moto cannot create AppSync data sources, functions or resolvers,
+and the provider waits ten minutes for an OpenSearch domain: the mocked `terraform test` runs cover those.)"""
 
 from __future__ import annotations
 
@@ -139,3 +139,31 @@ def test_alarms_exist(applied: dict[str, Any], moto_server: ChildServer) -> None
     alarms = client("cloudwatch", moto_server).describe_alarms(AlarmNamePrefix=applied["function_name"])
     names = {alarm["AlarmName"].removeprefix(applied["function_name"]) for alarm in alarms["MetricAlarms"]}
     assert names == {"-iterator-age", "-errors", "-dead-letter-depth", "-on-failure-depth"}
+
+
+def test_api_auth_and_logging(applied: dict[str, Any], moto_server: ChildServer) -> None:
+    api = client("appsync", moto_server).get_graphql_api(apiId=applied["api_id"])["graphqlApi"]
+    assert api["authenticationType"] == "AMAZON_COGNITO_USER_POOLS"
+    assert api["userPoolConfig"]["userPoolId"] == applied["user_pool_id"]
+    assert [p["authenticationType"] for p in api["additionalAuthenticationProviders"]] == [
+        "AWS_IAM",
+        "API_KEY",
+    ]
+    assert api["logConfig"]["fieldLogLevel"] == "ERROR"
+    assert api["logConfig"]["excludeVerboseContent"] is True
+    assert api["xrayEnabled"] is True
+    assert len(client("appsync", moto_server).list_api_keys(apiId=applied["api_id"])["apiKeys"]) == 1
+
+
+def test_api_is_behind_the_web_acl(applied: dict[str, Any], moto_server: ChildServer) -> None:
+    acl = client("wafv2", moto_server).get_web_acl_for_resource(ResourceArn=applied["api_arn"])["WebACL"]
+    rules = {rule["Name"] for rule in acl["Rules"]}
+    assert {"AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAnonymousIpList", "RatePerIp"} <= rules
+
+
+def test_user_pool_client_is_public_and_srp_only(applied: dict[str, Any], moto_server: ChildServer) -> None:
+    described = client("cognito-idp", moto_server).describe_user_pool_client(
+        UserPoolId=applied["user_pool_id"], ClientId=applied["user_pool_client_id"]
+    )["UserPoolClient"]
+    assert "ClientSecret" not in described
+    assert set(described["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}

@@ -1,5 +1,6 @@
 # What moto server can host of the stack: the table with its stream, IAM, the queues, the projector Lambda
-# and its event source mapping. The real hashicorp/aws provider talks to moto instead of AWS.
+# and its event source mapping, and the AppSync API itself with its auth, logging, user pool and WAF (moto
+# cannot create AppSync data sources or resolvers). The real hashicorp/aws provider talks to moto.
 terraform {
   required_version = ">= 1.9"
   backend "local" {}
@@ -39,13 +40,16 @@ provider "aws" {
   max_retries = 1
 
   endpoints {
+    appsync        = var.endpoint
     cloudwatch     = var.endpoint
     cloudwatchlogs = var.endpoint
+    cognitoidp     = var.endpoint
     dynamodb       = var.endpoint
     iam            = var.endpoint
     lambda         = var.endpoint
     sqs            = var.endpoint
     sts            = var.endpoint
+    wafv2          = var.endpoint
   }
 }
 
@@ -68,6 +72,40 @@ module "projector" {
     resource_arn = "arn:aws:es:us-east-1:123456789012:domain/${var.name}"
   }
   stream_mapping = { batch_size = 250 }
+}
+
+module "api" {
+  source = "../../../terraform/modules/api"
+
+  name            = "${var.name}-api"
+  resolvers_dir   = "${path.module}/no_resolvers"
+  api_key_enabled = true
+  table = {
+    name       = module.table.table_name
+    arn        = module.table.table_arn
+    index_arns = values(module.table.table_index_arns)
+  }
+  search = {
+    endpoint     = "https://search-${var.name}.us-east-1.es.amazonaws.com"
+    resource_arn = "arn:aws:es:us-east-1:123456789012:domain/${var.name}"
+    engine       = "domain"
+  }
+}
+
+output "api_id" {
+  value = module.api.api_id
+}
+
+output "api_arn" {
+  value = module.api.api_arn
+}
+
+output "user_pool_id" {
+  value = module.api.user_pool_id
+}
+
+output "user_pool_client_id" {
+  value = module.api.user_pool_client_id
 }
 
 output "table_name" {
