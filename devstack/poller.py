@@ -41,6 +41,7 @@ log = logging.getLogger("devstack.poller")
 # at the cost of ~5 ms of moto CPU per empty poll.
 DEFAULT_POLL_INTERVAL_S = 0.05
 SHARD_REFRESH_S = 5.0
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invocation payload limit
 
 
 def lambda_attribute(value: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +104,7 @@ class StreamPoller:
         retry_delay_s: float = 0.1,
         clock: Callable[[], float] = time.time,
         service_deletes: ServiceDeletes | None = None,
+        max_payload_bytes: int = MAX_PAYLOAD_BYTES,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -116,6 +118,7 @@ class StreamPoller:
         self.retry_delay_s = retry_delay_s
         self.clock = clock
         self.service_deletes = service_deletes or ServiceDeletes()
+        self.max_payload_bytes = max_payload_bytes
         self.stop_event = threading.Event()
         self.shards: dict[str, ShardState] = {}
         self._shards_listed_at = -math.inf
@@ -189,13 +192,24 @@ class StreamPoller:
         )
         handled = 0
         if due:
-            batch = state.buffer[: self.settings.batch_size]
-            del state.buffer[: len(batch)]
+            batch = self._take_batch(state)
             state.first_buffered_at = time.monotonic()
             handled = self._deliver(state, batch)
         if state.closed and not state.buffer:
             self.checkpoints.finish(self.stream_arn, state.shard_id)
         return handled
+
+    def _take_batch(self, state: ShardState) -> list[Record]:
+        """Up to `batch_size` records, cut where the event would pass Lambda's 6 MB invocation payload."""
+        batch: list[Record] = []
+        size = len('{"Records": []}')
+        for record in state.buffer[: self.settings.batch_size]:
+            size += len(json.dumps(record, separators=(",", ":"))) + 1
+            if batch and size > self.max_payload_bytes:
+                break
+            batch.append(record)
+        del state.buffer[: len(batch)]
+        return batch
 
     def _read(self, state: ShardState) -> None:
         if state.iterator is None:

@@ -61,6 +61,7 @@ class Stream:
         settings: EsmSettings = SETTINGS,
         clock: Callable[[], float] = time.time,
         service_deletes: ServiceDeletes | None = None,
+        max_payload_bytes: int = 6 * 1024 * 1024,
     ) -> StreamPoller:
         def recording(event: dict[str, Any], context: Any) -> Any:
             self.calls.append([r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]])
@@ -77,6 +78,7 @@ class Stream:
             function_timeout_s=2,
             clock=clock,
             service_deletes=service_deletes,
+            max_payload_bytes=max_payload_bytes,
         )
 
     def failure_messages(self) -> list[dict[str, Any]]:
@@ -383,3 +385,11 @@ def test_ttl_sweeper_keeps_an_item_whose_ttl_was_extended_meanwhile(stream: Stre
     assert TtlSweeper(dynamodb, stream.table, "expiresAt", ["pk"], deletes).sweep() == 0
     assert not deletes.take({"pk": {"S": "racing"}})
     assert dynamodb.get_item(TableName=stream.table, Key={"pk": {"S": "racing"}}).get("Item")
+
+
+def test_batches_stay_under_the_invocation_payload_limit(stream: Stream) -> None:
+    stream.put(*keys(5), extra={"blob": {"S": "x" * 100_000}})  # ~100 KB each; the limit here is 250 KB
+
+    stream.poller(lambda event, context: None, max_payload_bytes=250_000).drain()
+
+    assert stream.calls == [keys(5)[:2], keys(5)[2:4], keys(5)[4:]]
