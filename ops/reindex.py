@@ -18,6 +18,7 @@ and the backfill checkpoint (if given) skips what was done.
 
 from __future__ import annotations
 
+import inspect
 import json
 import random
 import re
@@ -32,6 +33,7 @@ from ops.errors import ReindexError
 from ops.indices import alias_indices
 from ops.progress import Progress
 from ops.writer import ProjectionWriter
+from projector.aliases import AliasResolver
 from projector.indices import READ_FILTER
 from projector.rules import Entity
 from projector.transport import Transport
@@ -39,7 +41,8 @@ from projector.transport import Transport
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
-PROJECTOR_ALIAS_CACHE_SECONDS = 30.0  # projector.aliases.AliasResolver's default TTL
+# How long a projector may keep writing an alias's old indices: AliasResolver's own default TTL.
+PROJECTOR_ALIAS_CACHE_SECONDS: float = inspect.signature(AliasResolver).parameters["ttl_seconds"].default
 LIVE: dict[str, Any] = {"bool": {"must_not": [{"term": {"tombstone": True}}]}}
 
 
