@@ -171,6 +171,7 @@ def run(
         out.write(
             f"\nThe stack is serving until Ctrl-C:\n  GraphQL  {info['graphql_url']}\n"
             f"  API key  {info['auth']['api_key']}\n  details  {stack.stack_file}\n"
+            "  web page cd web && npm ci && npm run config && npm run dev   (README 'Web example')\n"
         )
         out.flush()
         code = stack.supervise()
