@@ -41,6 +41,7 @@ log = logging.getLogger("devstack.poller")
 # at the cost of ~5 ms of moto CPU per empty poll.
 DEFAULT_POLL_INTERVAL_S = 0.05
 SHARD_REFRESH_S = 5.0
+REOPEN_IDLE_ITERATOR_S = 0.5
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invocation payload limit
 
 
@@ -84,6 +85,7 @@ class ShardState:
     buffer: list[Record] = field(default_factory=list)
     first_buffered_at: float = 0.0
     closed: bool = False
+    opened_at: float = 0.0  # when the iterator was last (re)opened or last returned records
 
 
 class StreamPoller:
@@ -245,11 +247,14 @@ class StreamPoller:
         state.iterator = response.get("NextShardIterator")
         if state.iterator is None:
             state.closed = True
-        elif not records and not state.buffer and self._reopenable(state):
+        elif records or state.buffer:
+            state.opened_at = time.monotonic()
+        elif time.monotonic() - state.opened_at >= REOPEN_IDLE_ITERATOR_S and self._reopenable(state):
             # moto restores a deep copy of its tables when a TransactWriteItems is cancelled, and an open
             # iterator then reads the stale copy forever. Re-opening an idle iterator from the checkpoint
-            # (where it stands anyway) costs one call and is harmless on AWS.
+            # (where it stands anyway) now and then costs one call and is harmless on AWS.
             state.iterator = None
+            state.opened_at = time.monotonic()
 
     def _reopenable(self, state: ShardState) -> bool:
         """Re-opening loses nothing: from the checkpoint, or from the trim horizon before any record."""
