@@ -143,7 +143,8 @@ def doc_id_of(entity: Entity, image: Mapping[str, AttributeValue]) -> str:
                 "missing_id", f"{entity.name} item has no id attribute and no id in its key"
             )
         doc_id = key[len(entity.id_prefix) :]
-    if not doc_id or len(doc_id.encode()) > MAX_ID_BYTES:
+    # At most 4 bytes per character: only long ids need encoding to check the byte limit.
+    if not doc_id or (len(doc_id) > MAX_ID_BYTES // 4 and len(doc_id.encode()) > MAX_ID_BYTES):
         raise PoisonRecordError("invalid_id", f"{entity.name} id must be 1-{MAX_ID_BYTES} bytes")
     return doc_id
 

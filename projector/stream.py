@@ -18,6 +18,7 @@ from projector.exceptions import AliasMissingError, PoisonRecordError, Projector
 from projector.rules import Projection, is_ttl_delete, project_record
 
 _ALIAS_ATTEMPTS = 3
+_NUMBERS = (int, float)
 _SEVERITY = {Outcome.STALE: 0, Outcome.INDEXED: 1, Outcome.DELETED: 1, Outcome.POISON: 2, Outcome.FAILED: 3}
 """How one document's outcomes across several indices combine: stale only if stale everywhere."""
 
@@ -116,7 +117,7 @@ class StreamProjector:
         for position, record in enumerate(records):
             stream = record.get("dynamodb")
             created = stream.get("ApproximateCreationDateTime") if isinstance(stream, dict) else None
-            if isinstance(created, int | float) and (oldest is None or created < oldest):
+            if created.__class__ in _NUMBERS and (oldest is None or created < oldest):
                 oldest = created
             try:
                 projection = project_record(record)
