@@ -16,6 +16,8 @@ from conftest import Terraform
 
 from devstack.servers import ChildServer
 
+# The shared fixture runs every Terraform command once; on a busy machine that outlasts pytest's 600 s.
+pytestmark = pytest.mark.timeout(1200)
 STACK = Path(__file__).parent / "moto_stack"
 
 

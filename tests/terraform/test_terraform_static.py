@@ -39,6 +39,8 @@ class Suite:
         return args
 
 
+# The shared fixture runs every Terraform command once; on a busy machine that outlasts pytest's 600 s.
+pytestmark = pytest.mark.timeout(1200)
 IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl")
 SUITES = [
     Suite(config, path)
