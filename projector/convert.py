@@ -126,6 +126,12 @@ def scalar(attribute: AttributeValue) -> JsonValue:
         text = attribute.get("N")
         if text.__class__ is str:
             return number(text)
+        items = attribute.get("L")
+        if items.__class__ is list:
+            return [scalar(item) for item in items]
+        fields = attribute.get("M")
+        if fields.__class__ is dict:
+            return {name: scalar(item) for name, item in fields.items()}
     return value(attribute)
 
 
