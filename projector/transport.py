@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import socket
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -94,10 +95,15 @@ class Transport:
         for attempt in (1, 2):
             connection, reused = self._acquire()
             try:
-                if connection.sock is None:
+                sock = connection.sock
+                if sock is None:
                     connection.timeout = min(self.connect_timeout, read)
                     connection.connect()
-                connection.sock.settimeout(read)
+                    sock = connection.sock
+                    # http.client writes headers and body separately: without this, Nagle's algorithm
+                    # holds the body back until the headers are acknowledged.
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.settimeout(read)
                 connection.request(method, url_path, body=body, headers=headers)
                 reply = connection.getresponse()
                 data = reply.read()

@@ -22,6 +22,7 @@ import json
 import os
 import random
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -164,6 +165,15 @@ class Context:
         return 300_000
 
 
+def _connect(url: str) -> http.client.HTTPConnection:
+    """A keep-alive connection with TCP_NODELAY, as the projector's transport uses."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+    connection.connect()
+    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return connection
+
+
 def _fresh_indices(url: str) -> str:
     from projector.indices import ensure_indices
     from projector.transport import Transport
@@ -225,8 +235,7 @@ class CeilingRun:
                 action.source = encode_document(projection.document)
                 lines.append(_ndjson(action))
             self.bodies.append([b"".join(lines[start : start + 500]) for start in range(0, len(lines), 500)])
-        parts = urlsplit(url)
-        self.connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+        self.connection = _connect(url)
         self.wall = 0.0
 
     def step(self, number: int) -> None:
@@ -248,8 +257,7 @@ class NaiveRun:
 
         self.prefix = _fresh_indices(url)
         self.deserializer = TypeDeserializer()
-        parts = urlsplit(url)
-        self.connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+        self.connection = _connect(url)
         self.wall = 0.0
         self.records = 0
 
