@@ -11,7 +11,11 @@ import sys
 from pathlib import Path
 
 PROVIDER = Path("registry.terraform.io/hashicorp/aws")
-CANDIDATES = [Path("/opt/tf-plugins"), Path.home() / ".terraform.d/plugins", Path("/usr/share/terraform/plugins")]
+CANDIDATES = [
+    Path("/opt/tf-plugins"),
+    Path.home() / ".terraform.d/plugins",
+    Path("/usr/share/terraform/plugins"),
+]
 
 
 def find_mirror() -> Path | None:
