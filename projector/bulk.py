@@ -269,15 +269,14 @@ class BulkWriter:
                 chunk, retry_later, last_error, "bad_response", "_bulk response item count differs", 200
             )
             return
+        indexed, deleted = Outcome.INDEXED, Outcome.DELETED
         for position, entry in zip(chunk, items, strict=True):
             (item,) = entry.values()
             status = item.get("status", 0)
             if status == 200 or status == 201:
-                results[position] = ItemResult(
-                    Outcome.INDEXED if actions[position].op == "index" else Outcome.DELETED,
-                    status,
-                    attempts=attempt,
-                )
+                action = actions[position]
+                deleting = action.source is None and action.document is None
+                results[position] = ItemResult(deleted if deleting else indexed, status, None, None, attempt)
                 continue
             error = item.get("error") or {}
             error_type = error.get("type") if isinstance(error, dict) else None
@@ -295,19 +294,36 @@ class BulkWriter:
 
 
 def _ndjson(action: BulkAction) -> bytes:
-    op = action.op
+    source = action.source
+    if source is None and action.document is not None:
+        source = encode_document(action.document)
+    op = "delete" if source is None else "index"
     prefix = _META.get((op, action.index))
     if prefix is None:
         prefix = _META[(op, action.index)] = f'{{"{op}":{{"_index":{_encode(action.index)},"_id":'.encode()
-    meta = b'%s%s,"version":%d,"version_type":"external"}}\n' % (
+    if source is None:
+        return b'%s%s,"version":%d,"version_type":"external"}}\n' % (
+            prefix,
+            _quote(action.doc_id),
+            action.version,
+        )
+    # One formatting step builds the whole action line (no intermediate copies of the source).
+    return b'%s%s,"version":%d,"version_type":"external"}}\n%s\n' % (
         prefix,
-        _encode(action.doc_id).encode(),
+        _quote(action.doc_id),
         action.version,
+        source,
     )
-    if op == "delete":
-        return meta
-    source = action.source if action.source is not None else encode_document(action.document or {})
-    return meta + source + b"\n"
+
+
+def _quote(text: str) -> bytes:
+    """``text`` as a JSON string."""
+    if _orjson_dumps is not None:
+        try:
+            return _orjson_dumps(text)
+        except TypeError:  # a lone surrogate: the stdlib escapes it
+            pass
+    return _encode(text).encode()
 
 
 _META: dict[tuple[str, str], bytes] = {}

@@ -118,7 +118,7 @@ def value(attribute: AttributeValue) -> JsonValue:
 
 
 def scalar(attribute: AttributeValue) -> JsonValue:
-    """:func:`value` with the common S and N cases first (list and map elements are mostly those)."""
+    """:func:`value` with the common cases first: S, N, and lists and maps of them (no call per element)."""
     if attribute.__class__ is dict and len(attribute) == 1:
         text = attribute.get("S")
         if text.__class__ is str:
@@ -128,10 +128,27 @@ def scalar(attribute: AttributeValue) -> JsonValue:
             return number(text)
         items = attribute.get("L")
         if items.__class__ is list:
-            return [scalar(item) for item in items]
+            elements: list[JsonValue] = []
+            append = elements.append
+            for element in items:
+                if element.__class__ is dict and len(element) == 1:
+                    text = element.get("S")
+                    if text.__class__ is str:
+                        append(text)
+                        continue
+                append(scalar(element))
+            return elements
         fields = attribute.get("M")
         if fields.__class__ is dict:
-            return {name: scalar(item) for name, item in fields.items()}
+            members: dict[str, JsonValue] = {}
+            for name, element in fields.items():
+                if element.__class__ is dict and len(element) == 1:
+                    text = element.get("N")
+                    if text.__class__ is str:
+                        members[name] = number(text)
+                        continue
+                members[name] = scalar(element)
+            return members
     return value(attribute)
 
 

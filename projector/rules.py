@@ -179,12 +179,22 @@ def project_item(image: Mapping[str, AttributeValue]) -> Projection | None:
     document: dict[str, JsonValue] = {}
     get = image.get
     scalar = convert.scalar
+    number = convert.number
     for attribute, field in entity.fields:
         wire = get(attribute)
-        if wire is not None:
-            text = wire.get("S") if wire.__class__ is dict else None
-            # Most fields are strings: take them without the generic dispatch.
-            document[field] = text if text.__class__ is str and len(wire) == 1 else scalar(wire)
+        if wire is None:
+            continue
+        # Most fields are strings, then numbers: take them without the generic dispatch.
+        if wire.__class__ is dict and len(wire) == 1:
+            text = wire.get("S")
+            if text.__class__ is str:
+                document[field] = text
+                continue
+            text = wire.get("N")
+            if text.__class__ is str:
+                document[field] = number(text)
+                continue
+        document[field] = scalar(wire)
     document["id"] = doc_id
     return Projection(entity, doc_id, version, document)
 

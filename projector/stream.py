@@ -154,20 +154,20 @@ class StreamProjector:
     ) -> None:
         actions: list[BulkAction] = []
         owners: list[int] = []  # group number of each action
-        indices_of: dict[str, tuple[str, ...] | RetryableError] = {}
+        indices_of: dict[str, tuple[str, ...] | RetryableError] = {}  # by entity name
         for number, group in enumerate(groups):
-            alias = group.projection.entity.write_alias(self.index_prefix)
-            targets = indices_of.get(alias)
+            projection = group.projection
+            entity = projection.entity
+            targets = indices_of.get(entity.name)
             if targets is None:
-                targets = indices_of[alias] = self._resolve(alias, deadline)
+                alias = entity.write_alias(self.index_prefix)
+                targets = indices_of[entity.name] = self._resolve(alias, deadline)
             if isinstance(targets, RetryableError):
                 self._fail(group, targets, result)
                 continue
-            source = encode_document(group.projection.document)
+            source = encode_document(projection.document)
             for index in targets:
-                actions.append(
-                    BulkAction(index, group.projection.doc_id, group.projection.version, source=source)
-                )
+                actions.append(BulkAction(index, projection.doc_id, projection.version, None, source))
                 owners.append(number)
         outcomes = self.writer.write(actions, deadline) if actions else []
         if actions:
