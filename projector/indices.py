@@ -44,6 +44,14 @@ def ensure_indices(
     for entity in entities:
         steps: list[str] = []
         index = entity.index(prefix)
+        served_by = _alias_targets(transport, entity.read_alias(prefix))
+        if served_by and index not in served_by:
+            # A reindex moved the read alias to a newer index: re-creating this one would only add an
+            # empty, unaliased index (and the reindex owns the aliases now).
+            report[entity.name] = [
+                f"left alone: {entity.read_alias(prefix)} is served by {', '.join(served_by)}"
+            ]
+            continue
         body = load_mapping(entity)
         exists = transport.request("HEAD", f"/{index}").status == 200
         if exists:
@@ -56,9 +64,9 @@ def ensure_indices(
             _check(transport.request("PUT", f"/{index}", _json(create)), f"create {index}")
             steps.append(f"created {index}")
         actions: list[dict[str, Any]] = []
-        if not _alias_exists(transport, entity.write_alias(prefix)):
+        if not _alias_targets(transport, entity.write_alias(prefix)):
             actions.append({"add": {"index": index, "alias": entity.write_alias(prefix)}})
-        if not _alias_exists(transport, entity.read_alias(prefix)):
+        if not served_by:
             actions.append(
                 {"add": {"index": index, "alias": entity.read_alias(prefix), "filter": READ_FILTER}}
             )
@@ -69,11 +77,14 @@ def ensure_indices(
     return report
 
 
-def _alias_exists(transport: Transport, alias: str) -> bool:
+def _alias_targets(transport: Transport, alias: str) -> list[str]:
+    """The indices behind ``alias`` (none when it does not exist)."""
     response = transport.request("GET", f"/_alias/{alias}")
-    if response.status not in (200, 404):
+    if response.status == 404:
+        return []
+    if response.status != 200:
         raise TransportError(f"GET /_alias/{alias}: HTTP {response.status}: {response.body[:200]!r}")
-    return response.status == 200
+    return sorted(json.loads(response.body))
 
 
 def _json(body: Any) -> bytes:

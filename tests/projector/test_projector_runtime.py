@@ -20,6 +20,7 @@ from devstack.servers import LOCAL_AWS_ENV, ChildServer
 from projector import handler
 from projector.config import Config
 from projector.exceptions import ConfigError
+from projector.indices import READ_FILTER, ensure_indices
 from projector.purge import purge_tombstones
 from projector.transport import Transport
 
@@ -172,6 +173,28 @@ def test_indices_command_is_idempotent(osmem: ChildServer) -> None:
         cwd=ROOT,
     )
     assert bad.returncode == 1 and "ConfigError" in bad.stderr
+
+
+def test_indices_command_leaves_an_entity_alone_once_a_reindex_moved_its_read_alias(
+    osmem: ChildServer,
+) -> None:
+    transport = Transport(osmem.url)
+    ensure_indices(transport, "moved-")
+    # What a reindex leaves behind: the aliases on a newer index and the old index retired.
+    assert transport.request("PUT", "/moved-listings-v2", b"{}").status == 200
+    actions = [
+        {"remove_index": {"index": "moved-listings-v1"}},
+        {"add": {"index": "moved-listings-v2", "alias": "moved-listings-write"}},
+        {"add": {"index": "moved-listings-v2", "alias": "moved-listings", "filter": READ_FILTER}},
+    ]
+    body = json.dumps({"actions": actions}).encode()
+    assert transport.request("POST", "/_aliases", body).status == 200
+
+    report = ensure_indices(transport, "moved-")
+
+    assert report["Listing"] == ["left alone: moved-listings is served by moved-listings-v2"]
+    assert transport.request("HEAD", "/moved-listings-v1").status == 404
+    assert report["Review"] == ["updated mapping of moved-reviews-v1"]
 
 
 def test_purge_removes_only_old_tombstones(env: Env) -> None:
