@@ -11,10 +11,10 @@ CHECKOV_VENV := $(VENV)/tools-checkov
 demo: install
 	$(PY) scripts/dev.py demo
 
-test: install web/node_modules/.installed $(CHROMIUM)
+test: install $(CHECKOV_VENV)/.installed web/node_modules/.installed $(CHROMIUM)
 	$(VENV)/bin/pytest
 
-install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
