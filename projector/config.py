@@ -29,8 +29,12 @@ class Config:
     metrics_namespace: str = "appsync-cqrs"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
-        """Read and validate every variable; raise one ConfigError naming every problem."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dead_letter_queue: bool = True) -> Config:
+        """Read and validate every variable; raise one ConfigError naming every problem.
+
+        ``dead_letter_queue=False`` (the tombstone purge, which never dead-letters) does not require
+        ``DEAD_LETTER_QUEUE_URL``.
+        """
         env = os.environ if env is None else env
         problems: list[str] = []
 
@@ -56,7 +60,7 @@ class Config:
             return value
 
         endpoint = url("OPENSEARCH_ENDPOINT")
-        dlq = url("DEAD_LETTER_QUEUE_URL")
+        dlq = url("DEAD_LETTER_QUEUE_URL") if dead_letter_queue else ""
         auth = env.get("OPENSEARCH_AUTH", "sigv4").strip() or "sigv4"
         if auth not in AUTH_MODES:
             problems.append(f"OPENSEARCH_AUTH must be one of {', '.join(AUTH_MODES)}, got {auth!r}")
