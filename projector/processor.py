@@ -50,6 +50,10 @@ class ProjectorBatchProcessor(BatchProcessor):
         self._failures = {
             id(self.records[position]): error for position, error in self.result.failures.items()
         }
+        if not self._failures:
+            # Nothing to report: record every success as Powertools' success_handler does, in one step.
+            self.success_messages.extend(self.records)
+            return [("success", None, record) for record in self.records]
         return super().process()
 
     def _process_record(self, record: dict[str, Any]) -> SuccessResponse | FailureResponse:
