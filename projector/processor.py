@@ -52,7 +52,8 @@ class ProjectorBatchProcessor(BatchProcessor):
         }
         if not self._failures:
             # Nothing to report: record every success as Powertools' success_handler does, in one step.
-            self.success_messages.extend(self.records)
+            records: list[Any] = self.records
+            self.success_messages.extend(records)
             return [("success", None, record) for record in self.records]
         return super().process()
 
