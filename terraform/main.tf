@@ -18,6 +18,7 @@ module "search" {
   cluster            = var.search.cluster
   master_user_arn    = var.search.master_user_arn
   writer_role_arns   = [module.projector.role_arn]
+  purger_role_arns   = [module.projector.purge_role_arn]
   reader_role_arns   = compact([module.api.search_role_arn])
   kms_key_arn        = var.kms_key_arn
   log_retention_days = var.log_retention_days
@@ -34,9 +35,13 @@ module "projector" {
   reserved_concurrency = var.projector.reserved_concurrency
   log_level            = var.projector.log_level
   stream_mapping       = var.projector.stream_mapping
-  kms_key_arn          = var.kms_key_arn
-  log_retention_days   = var.log_retention_days
-  alarms               = { actions = var.alarm_actions }
+  settings             = { tombstone_retention_hours = var.projector.tombstone_retention_hours }
+  # The scheduled tombstone purge (modules/projector/purge.tf).
+  tombstone_purge_schedule = var.projector.tombstone_purge_schedule
+  tombstone_purge_enabled  = var.projector.tombstone_purge_enabled
+  kms_key_arn              = var.kms_key_arn
+  log_retention_days       = var.log_retention_days
+  alarms                   = { actions = var.alarm_actions }
   search = {
     endpoint     = module.search.endpoint
     auth         = module.search.auth

@@ -52,6 +52,20 @@ output "projector_role_arn" {
   value       = module.projector.role_arn
 }
 
+output "projector_purge_role_arn" {
+  description = "The tombstone purge's role: map it to a role allowed to delete by query in fine-grained access control (see README)."
+  value       = module.projector.purge_role_arn
+}
+
+output "tombstone_purge" {
+  description = "The tombstone purge: function name and its EventBridge schedule (expression, state)."
+  value = {
+    function_name       = module.projector.purge_function_name
+    schedule_expression = module.projector.purge_schedule.schedule_expression
+    state               = module.projector.purge_schedule.state
+  }
+}
+
 output "api_search_role_arn" {
   description = "Map this role to a read-only role in OpenSearch fine-grained access control (see README)."
   value       = module.api.search_role_arn

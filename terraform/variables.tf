@@ -93,7 +93,11 @@ variable "projector_package_file" {
 }
 
 variable "projector" {
-  description = "Projector tuning: memory, reserved concurrency, log level, stream mapping overrides (see modules/projector)."
+  description = <<-EOT
+    Projector tuning: memory, reserved concurrency, log level, stream mapping overrides (see
+    modules/projector), and the tombstone purge: tombstone_retention_hours (> 24, the stream's retention),
+    tombstone_purge_schedule (EventBridge rate() or cron()), tombstone_purge_enabled (false pauses it).
+  EOT
   type = object({
     memory_size          = optional(number, 512)
     reserved_concurrency = optional(number)
@@ -105,8 +109,17 @@ variable "projector" {
       maximum_record_age_in_seconds      = optional(number)
       parallelization_factor             = optional(number)
     }), {})
+    tombstone_retention_hours = optional(number, 48)
+    tombstone_purge_schedule  = optional(string, "rate(6 hours)")
+    tombstone_purge_enabled   = optional(bool, true)
   })
   default = {}
+
+  # Checked here too (the module checks again) so a wrong value is reported against this stack's input.
+  validation {
+    condition     = var.projector.tombstone_retention_hours > 24
+    error_message = "projector.tombstone_retention_hours must exceed 24 (the stream's retention), or a late replay could resurrect a purged item."
+  }
 }
 
 variable "alarm_actions" {

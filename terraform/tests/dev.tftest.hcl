@@ -111,6 +111,43 @@ run "serverless_search_can_replace_the_domain" {
   }
 }
 
+run "tombstone_purge_is_scheduled_and_admitted_by_the_domain" {
+  command = apply
+
+  assert {
+    condition     = output.tombstone_purge.schedule_expression == "rate(6 hours)" && output.tombstone_purge.state == "ENABLED" && output.tombstone_purge.function_name == "cqrs-dev-projector-purge"
+    error_message = "the stack must schedule the tombstone purge every 6 hours by default"
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(module.search.iam_policies.domain_access).Statement : s if s.Sid == "PurgeDeletesOldTombstones" && s.Principal.AWS == [output.projector_purge_role_arn]]) == 1
+    error_message = "the domain's access policy must admit the purge role"
+  }
+}
+
+run "tombstone_purge_follows_the_projector_settings" {
+  command = plan
+
+  variables {
+    projector = { tombstone_retention_hours = 96, tombstone_purge_schedule = "rate(1 day)", tombstone_purge_enabled = false }
+  }
+
+  assert {
+    condition     = module.projector.purge_schedule.schedule_expression == "rate(1 day)" && module.projector.purge_schedule.state == "DISABLED"
+    error_message = "the schedule and its switch must reach the projector module"
+  }
+}
+
+run "rejects_a_tombstone_retention_within_the_stream_retention" {
+  command = plan
+
+  variables {
+    projector = { tombstone_retention_hours = 24 }
+  }
+
+  expect_failures = [var.projector]
+}
+
 run "rejects_a_name_too_long_for_the_domain" {
   command = plan
 

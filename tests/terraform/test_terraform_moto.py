@@ -140,7 +140,38 @@ def test_queues_are_encrypted(applied: dict[str, Any], moto_server: ChildServer)
 def test_alarms_exist(applied: dict[str, Any], moto_server: ChildServer) -> None:
     alarms = client("cloudwatch", moto_server).describe_alarms(AlarmNamePrefix=applied["function_name"])
     names = {alarm["AlarmName"].removeprefix(applied["function_name"]) for alarm in alarms["MetricAlarms"]}
-    assert names == {"-iterator-age", "-errors", "-dead-letter-depth", "-on-failure-depth"}
+    assert names == {"-iterator-age", "-errors", "-dead-letter-depth", "-on-failure-depth", "-purge-errors"}
+
+
+def test_tombstone_purge_runs_on_its_schedule(applied: dict[str, Any], moto_server: ChildServer) -> None:
+    events = client("events", moto_server)
+    rule = events.describe_rule(Name=applied["purge_rule_name"])
+    assert rule["ScheduleExpression"] == "rate(6 hours)" and rule["State"] == "ENABLED"
+    lambda_client = client("lambda", moto_server)
+    config = lambda_client.get_function_configuration(FunctionName=applied["purge_function_name"])
+    assert config["Handler"] == "projector.purge.lambda_handler"
+    assert config["Runtime"] == "python3.12" and config["Architectures"] == ["arm64"]
+    assert config["TracingConfig"] == {"Mode": "Active"}
+    assert config["Environment"]["Variables"]["TOMBSTONE_RETENTION_HOURS"] == "48"
+    assert "DEAD_LETTER_QUEUE_URL" not in config["Environment"]["Variables"]
+    targets = events.list_targets_by_rule(Rule=applied["purge_rule_name"])["Targets"]
+    assert [target["Arn"] for target in targets] == [config["FunctionArn"]]
+    policy = json.loads(lambda_client.get_policy(FunctionName=applied["purge_function_name"])["Policy"])
+    [statement] = policy["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
+
+
+def test_purge_role_is_its_own_and_least_privilege(applied: dict[str, Any], moto_server: ChildServer) -> None:
+    iam = client("iam", moto_server)
+    assert applied["purge_role_name"] != applied["role_name"]
+    document = iam.get_role_policy(RoleName=applied["purge_role_name"], PolicyName="tombstone-purge")[
+        "PolicyDocument"
+    ]
+    actions = {action for statement in document["Statement"] for action in statement["Action"]}
+    assert actions == {"es:ESHttpGet", "es:ESHttpPost", "logs:CreateLogStream", "logs:PutLogEvents"}
+    resources = [resource for statement in document["Statement"] for resource in statement["Resource"]]
+    assert "*" not in resources and all(resource.startswith("arn:aws:") for resource in resources)
 
 
 def test_api_auth_and_logging(applied: dict[str, Any], moto_server: ChildServer) -> None:

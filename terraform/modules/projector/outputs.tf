@@ -57,5 +57,37 @@ output "iam_policies" {
   value = {
     projector_assume = aws_iam_role.this.assume_role_policy
     projector        = aws_iam_role_policy.this.policy
+    purge_assume     = aws_iam_role.purge.assume_role_policy
+    purge            = aws_iam_role_policy.purge.policy
   }
+}
+
+output "purge_function_name" {
+  description = "Name of the tombstone purge function (projector.purge.lambda_handler)."
+  value       = aws_lambda_function.purge.function_name
+}
+
+output "purge_function_arn" {
+  description = "ARN of the tombstone purge function."
+  value       = aws_lambda_function.purge.arn
+}
+
+output "purge_role_arn" {
+  description = "ARN of the purge's role (admit it in the search domain's access policy and map it to a purge role in fine-grained access control)."
+  value       = aws_iam_role.purge.arn
+}
+
+output "purge_schedule" {
+  description = "The purge's EventBridge rule: name, schedule expression and state (ENABLED or DISABLED)."
+  value = {
+    rule_name           = aws_cloudwatch_event_rule.purge.name
+    rule_arn            = aws_cloudwatch_event_rule.purge.arn
+    schedule_expression = aws_cloudwatch_event_rule.purge.schedule_expression
+    state               = aws_cloudwatch_event_rule.purge.state
+  }
+}
+
+output "purge_log_group_name" {
+  description = "CloudWatch log group of the purge function."
+  value       = aws_cloudwatch_log_group.purge.name
 }

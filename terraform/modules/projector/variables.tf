@@ -182,6 +182,37 @@ variable "settings" {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# Tombstone purge (purge.tf)
+# ---------------------------------------------------------------------------------------------------------
+variable "tombstone_purge_schedule" {
+  description = "EventBridge schedule of the tombstone purge: rate(N hours|minutes|days) or cron(...). Tombstones live at least settings.tombstone_retention_hours; the schedule adds at most its interval."
+  type        = string
+  default     = "rate(6 hours)"
+
+  validation {
+    condition     = can(regex("^(rate\\((1 (minute|hour|day)|[1-9][0-9]* (minutes|hours|days))\\)|cron\\([^)]+\\))$", var.tombstone_purge_schedule))
+    error_message = "tombstone_purge_schedule must be an EventBridge schedule expression: rate(1 hour), rate(6 hours), cron(0 3 * * ? *), ..."
+  }
+}
+
+variable "tombstone_purge_enabled" {
+  description = "Whether the purge schedule runs. false disables the rule only (during a reindex, an incident); the function stays, to be invoked by hand."
+  type        = bool
+  default     = true
+}
+
+variable "tombstone_purge_timeout" {
+  description = "Timeout of the purge function in seconds (10-900); one _delete_by_query may run up to this, less 5 s."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.tombstone_purge_timeout >= 10 && var.tombstone_purge_timeout <= 900
+    error_message = "tombstone_purge_timeout must be between 10 and 900 seconds."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # Event source mapping (defaults: definitions/stream_mapping.json, shared with the local poller)
 # ---------------------------------------------------------------------------------------------------------
 variable "stream_mapping" {

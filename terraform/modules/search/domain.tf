@@ -139,6 +139,13 @@ resource "aws_opensearch_domain_policy" "this" {
         Action    = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
         Resource  = [for path in local.writer_paths : "${aws_opensearch_domain.this[0].arn}/${path}"]
       }],
+      length(var.purger_role_arns) == 0 ? [] : [{
+        Sid       = "PurgeDeletesOldTombstones"
+        Effect    = "Allow"
+        Principal = { AWS = var.purger_role_arns }
+        Action    = ["es:ESHttpGet", "es:ESHttpPost"]
+        Resource  = [for path in local.purger_paths : "${aws_opensearch_domain.this[0].arn}/${path}"]
+      }],
       length(var.reader_role_arns) == 0 ? [] : [{
         Sid       = "ApiSearchesTheReadAliases"
         Effect    = "Allow"

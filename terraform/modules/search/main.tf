@@ -30,6 +30,8 @@ locals {
   # through the read aliases.
   writer_paths = ["_bulk", "_alias/listings-write", "_alias/reviews-write", "listings-*", "reviews-*"]
   reader_paths = ["listings/_search", "reviews/_search", "listings/_count", "reviews/_count"]
+  # The tombstone purge: look up the write aliases, delete by query in the entity indices.
+  purger_paths = ["_alias/listings-write", "_alias/reviews-write", "listings-*/_delete_by_query", "reviews-*/_delete_by_query"]
 }
 
 data "aws_partition" "current" {}

@@ -51,6 +51,15 @@ resource "aws_opensearchserverless_access_policy" "this" {
         Permission   = ["aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDocument", "aoss:UpdateIndex"]
       }]
     }],
+    length(var.purger_role_arns) == 0 ? [] : [{
+      Description = "The tombstone purge finds and deletes old tombstones."
+      Principal   = var.purger_role_arns
+      Rules = [{
+        ResourceType = "index"
+        Resource     = ["index/${var.name}/listings-*", "index/${var.name}/reviews-*"]
+        Permission   = ["aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDocument"]
+      }]
+    }],
     length(var.reader_role_arns) == 0 ? [] : [{
       Description = "The API only reads."
       Principal   = var.reader_role_arns

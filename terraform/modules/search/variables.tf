@@ -99,6 +99,17 @@ variable "writer_role_arns" {
   }
 }
 
+variable "purger_role_arns" {
+  description = "Roles that purge old tombstones (the projector module's purge function): alias lookups and _delete_by_query only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.purger_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "purger_role_arns must be IAM role ARNs."
+  }
+}
+
 variable "reader_role_arns" {
   description = "Roles that only search the read aliases (the AppSync search data source's role)."
   type        = list(string)

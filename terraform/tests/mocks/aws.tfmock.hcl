@@ -27,6 +27,10 @@ mock_resource "aws_cloudwatch_log_group" {
   defaults = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/cqrs/mock" }
 }
 
+mock_resource "aws_cloudwatch_event_rule" {
+  defaults = { arn = "arn:aws:events:eu-west-1:111122223333:rule/cqrs-mock-purge" }
+}
+
 mock_resource "aws_lambda_function" {
   defaults = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:cqrs-mock" }
 }

@@ -1,6 +1,7 @@
 # What moto server can host of the stack: the table with its stream, IAM, the queues, the projector Lambda
-# and its event source mapping, and the AppSync API itself with its auth, logging, user pool and WAF (moto
-# cannot create AppSync data sources or resolvers). The real hashicorp/aws provider talks to moto.
+# and its event source mapping, the tombstone purge Lambda with its EventBridge schedule, and the AppSync
+# API itself with its auth, logging, user pool and WAF (moto cannot create AppSync data sources or
+# resolvers). The real hashicorp/aws provider talks to moto.
 terraform {
   required_version = ">= 1.9"
   backend "local" {}
@@ -45,6 +46,7 @@ provider "aws" {
     cloudwatchlogs = var.endpoint
     cognitoidp     = var.endpoint
     dynamodb       = var.endpoint
+    events         = var.endpoint
     iam            = var.endpoint
     lambda         = var.endpoint
     sqs            = var.endpoint
@@ -118,6 +120,18 @@ output "function_name" {
 
 output "role_name" {
   value = split("/", module.projector.role_arn)[1]
+}
+
+output "purge_function_name" {
+  value = module.projector.purge_function_name
+}
+
+output "purge_role_name" {
+  value = split("/", module.projector.purge_role_arn)[1]
+}
+
+output "purge_rule_name" {
+  value = module.projector.purge_schedule.rule_name
 }
 
 output "dead_letter_queue_url" {

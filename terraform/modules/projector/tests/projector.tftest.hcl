@@ -21,6 +21,11 @@ mock_provider "aws" {
       arn = "arn:aws:lambda:us-east-1:123456789012:function:cqrs-test"
     }
   }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = {
+      arn = "arn:aws:events:us-east-1:123456789012:rule/cqrs-test-purge"
+    }
+  }
 }
 
 # package_file comes from the command line (tests/terraform creates a real zip): -var=package_file=...
@@ -129,6 +134,123 @@ run "defaults_are_bounded_traced_and_least_privilege" {
   }
 }
 
+run "tombstone_purge_runs_on_a_schedule_with_least_privilege" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.purge.schedule_expression == "rate(6 hours)" && aws_cloudwatch_event_rule.purge.state == "ENABLED"
+    error_message = "the purge must be scheduled every 6 hours and enabled by default"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.purge.rule == aws_cloudwatch_event_rule.purge.name && aws_cloudwatch_event_target.purge.arn == aws_lambda_function.purge.arn
+    error_message = "the schedule must target the purge function"
+  }
+
+  assert {
+    condition     = aws_lambda_permission.purge.source_arn == aws_cloudwatch_event_rule.purge.arn && aws_lambda_permission.purge.principal == "events.amazonaws.com" && aws_lambda_permission.purge.function_name == aws_lambda_function.purge.function_name
+    error_message = "only the purge rule may invoke the purge function"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.purge.handler == "projector.purge.lambda_handler" &&
+      aws_lambda_function.purge.filename == aws_lambda_function.this.filename &&
+      aws_lambda_function.purge.runtime == aws_lambda_function.this.runtime &&
+      aws_lambda_function.purge.architectures == aws_lambda_function.this.architectures &&
+      one(aws_lambda_function.purge.tracing_config).mode == "Active" &&
+      aws_lambda_function.purge.role == aws_iam_role.purge.arn &&
+      aws_iam_role.purge.name != aws_iam_role.this.name
+    )
+    error_message = "the purge is the same zip, runtime and architecture, traced, under its own role"
+  }
+
+  assert {
+    condition = (
+      one(aws_lambda_function.purge.environment).variables["TOMBSTONE_RETENTION_HOURS"] == "48" &&
+      one(aws_lambda_function.purge.environment).variables["OPENSEARCH_ENDPOINT"] == var.search.endpoint &&
+      one(aws_lambda_function.purge.environment).variables["OPENSEARCH_AUTH"] == "sigv4" &&
+      !contains(keys(one(aws_lambda_function.purge.environment).variables), "DEAD_LETTER_QUEUE_URL")
+    )
+    error_message = "the purge reads the projector's variables (retention 48 h) and needs no dead-letter queue"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for statement in jsondecode(aws_iam_role_policy.purge.policy).Statement : [
+        for resource in statement.Resource : resource != "*" && !endswith(resource, ":domain/cqrs-test/*")
+      ]
+    ]))
+    error_message = "no statement of the purge's policy may use a bare * or the whole domain"
+  }
+
+  assert {
+    condition = one([for s in jsondecode(aws_iam_role_policy.purge.policy).Statement : s.Resource if s.Sid == "PurgeOldTombstones"]) == [
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/listings-write",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/reviews-write",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/listings-*/_delete_by_query",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/reviews-*/_delete_by_query",
+    ]
+    error_message = "the purge may only look up the write aliases and delete by query in the entity indices"
+  }
+
+  assert {
+    condition     = toset(flatten([for s in jsondecode(aws_iam_role_policy.purge.policy).Statement : s.Action])) == toset(["es:ESHttpGet", "es:ESHttpPost", "logs:CreateLogStream", "logs:PutLogEvents"])
+    error_message = "the purge needs GET and POST on the domain and its own logs, nothing else (no bulk writes, no queues, no stream)"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.purge.name == "/aws/lambda/cqrs-test-purge" && aws_cloudwatch_log_group.purge.retention_in_days == 365 && one(aws_lambda_function.purge.logging_config).log_group == aws_cloudwatch_log_group.purge.name
+    error_message = "the purge logs into its own log group, with retention"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.purge_errors) == 1 && aws_cloudwatch_metric_alarm.purge_errors[0].dimensions["FunctionName"] == aws_lambda_function.purge.function_name && aws_cloudwatch_metric_alarm.purge_errors[0].treat_missing_data == "ignore"
+    error_message = "a failed purge must raise an alarm that holds until a later run succeeds"
+  }
+
+  assert {
+    condition     = output.purge_schedule.state == "ENABLED" && output.purge_role_arn == aws_iam_role.purge.arn
+    error_message = "the outputs must expose the schedule and the purge role"
+  }
+}
+
+run "tombstone_purge_can_be_paused_and_follows_the_retention" {
+  command = plan
+
+  variables {
+    tombstone_purge_enabled  = false
+    tombstone_purge_schedule = "cron(0 3 * * ? *)"
+    settings                 = { tombstone_retention_hours = 72 }
+    alarms                   = { enabled = false }
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.purge.state == "DISABLED" && aws_cloudwatch_event_rule.purge.schedule_expression == "cron(0 3 * * ? *)"
+    error_message = "disabling must only pause the schedule"
+  }
+
+  assert {
+    condition     = one(aws_lambda_function.purge.environment).variables["TOMBSTONE_RETENTION_HOURS"] == "72"
+    error_message = "the purge must use settings.tombstone_retention_hours"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.purge_errors) == 0
+    error_message = "alarms.enabled = false turns off the purge alarm too"
+  }
+}
+
+run "rejects_a_malformed_purge_schedule" {
+  command = plan
+
+  variables {
+    tombstone_purge_schedule = "every 6 hours"
+  }
+
+  expect_failures = [var.tombstone_purge_schedule]
+}
+
 run "overrides_replace_single_fields" {
   command = plan
 
@@ -158,6 +280,11 @@ run "serverless_target_and_customer_key" {
   assert {
     condition     = one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "WriteTheReadModel"]) == ["arn:aws:aoss:us-east-1:123456789012:collection/abc123"]
     error_message = "a Serverless target opens exactly the collection"
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.purge.policy).Statement : s.Resource if s.Sid == "PurgeOldTombstones"]) == ["arn:aws:aoss:us-east-1:123456789012:collection/abc123"]
+    error_message = "a Serverless target opens exactly the collection to the purge"
   }
 
   assert {
@@ -196,6 +323,18 @@ run "rejects_short_tombstone_retention" {
 
   variables {
     settings = { tombstone_retention_hours = 24 }
+  }
+
+  expect_failures = [var.settings]
+}
+
+# The purge deletes what is older than the retention: at 24 h or less a replayed stream record could
+# resurrect a purged item.
+run "rejects_a_purge_retention_within_the_stream_retention" {
+  command = plan
+
+  variables {
+    settings = { tombstone_retention_hours = 12 }
   }
 
   expect_failures = [var.settings]

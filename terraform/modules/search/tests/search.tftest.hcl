@@ -167,6 +167,49 @@ run "serverless_collection_with_its_policies" {
   }
 }
 
+run "admits_the_tombstone_purge_for_alias_lookups_and_delete_by_query_only" {
+  command = apply
+
+  variables {
+    purger_role_arns = ["arn:aws:iam::123456789012:role/purge"]
+  }
+
+  assert {
+    condition = one([for s in jsondecode(aws_opensearch_domain_policy.this[0].access_policies).Statement : s if s.Sid == "PurgeDeletesOldTombstones"]) == {
+      Sid       = "PurgeDeletesOldTombstones"
+      Effect    = "Allow"
+      Principal = { AWS = ["arn:aws:iam::123456789012:role/purge"] }
+      Action    = ["es:ESHttpGet", "es:ESHttpPost"]
+      Resource = [
+        "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/listings-write",
+        "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/reviews-write",
+        "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/listings-*/_delete_by_query",
+        "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/reviews-*/_delete_by_query",
+      ]
+    }
+    error_message = "the purge role may only look up the write aliases and delete by query in the entity indices"
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(aws_opensearch_domain_policy.this[0].access_policies).Statement : s if contains(s.Principal.AWS, "arn:aws:iam::123456789012:role/purge")]) == 1
+    error_message = "the purge role appears in no other statement"
+  }
+}
+
+run "admits_the_tombstone_purge_to_a_collection_without_index_administration" {
+  command = apply
+
+  variables {
+    engine           = "serverless"
+    purger_role_arns = ["arn:aws:iam::123456789012:role/purge"]
+  }
+
+  assert {
+    condition     = one([for rule in jsondecode(aws_opensearchserverless_access_policy.this[0].policy) : rule.Rules[0].Permission if contains(rule.Principal, "arn:aws:iam::123456789012:role/purge")]) == ["aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDocument"]
+    error_message = "the purge reads and deletes documents, and creates or deletes no index"
+  }
+}
+
 run "rejects_an_uneven_zone_layout" {
   command = plan
 
