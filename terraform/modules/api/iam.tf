@@ -1,11 +1,12 @@
 # One role per data source, each allowed exactly what its resolvers do (docs/design.md §7):
-#   commands: write the table (one-item transactions: Put/Update/Delete + ConditionCheck), never search;
+#   commands: write the table (transactions: Put/Update/Delete + ConditionCheck) and query the keys a
+#             delete takes with it (a listing's reviews), never search;
 #   queries:  read the table and its indices, never write;
 #   search:   search and count through the read aliases, nothing else.
 locals {
   dynamodb_permissions = {
     commands = {
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"]
       resources = [var.table.arn]
     }
     queries = {

@@ -8,6 +8,7 @@ import * as searchListings from '../../../resolvers/Query.searchListings.js';
 import * as deleteListingItem from '../../../resolvers/functions/deleteListingItem.js';
 import * as deleteReviewItem from '../../../resolvers/functions/deleteReviewItem.js';
 import * as loadListingForWrite from '../../../resolvers/functions/loadListingForWrite.js';
+import * as loadListingReviewKeys from '../../../resolvers/functions/loadListingReviewKeys.js';
 import * as loadReviewForWrite from '../../../resolvers/functions/loadReviewForWrite.js';
 import * as putListing from '../../../resolvers/functions/putListing.js';
 import * as putReview from '../../../resolvers/functions/putReview.js';
@@ -247,6 +248,62 @@ test('updateListingItem and deleteListingItem turn a lost race into typed errors
   const throttled = { error: { type: 'DynamoDB:ThrottlingException', message: 'slow down' }, result: null };
   throwsAppSync(() => updateListingItem.response({ ...c, ...throttled }), 'DynamoDB:ThrottlingException');
   throwsAppSync(() => deleteListingItem.response({ ...d, ...throttled }), 'DynamoDB:ThrottlingException');
+});
+
+test('loadListingReviewKeys: one consistent keys-only query of the listing\'s reviews, at most 99', () => {
+  const c = ctx({ stash: { current: STORED } });
+  assert.deepEqual(loadListingReviewKeys.request(c), {
+    operation: 'Query',
+    query: {
+      expression: '#pk = :pk AND begins_with(#sk, :review)',
+      expressionNames: { '#pk': 'pk', '#sk': 'sk' },
+      expressionValues: { ':pk': { S: 'LISTING#l1' }, ':review': { S: 'REVIEW#' } },
+    },
+    projection: { expression: '#pk, #sk', expressionNames: { '#pk': 'pk', '#sk': 'sk' } },
+    consistentRead: true,
+    limit: 100,
+  });
+  const reviews = (n) => Array.from({ length: n }, (_, i) => ({ pk: 'LISTING#l1', sk: `REVIEW#r${i}` }));
+  assert.deepEqual(loadListingReviewKeys.response({ ...c, result: { items: reviews(99), nextToken: null } }), reviews(99));
+  assert.deepEqual(c.stash.reviewKeys, reviews(99));
+  const many = throwsAppSync(
+    () => loadListingReviewKeys.response({ ...ctx({ stash: { current: STORED } }), result: { items: reviews(100), nextToken: 'more' } }),
+    'TooManyReviewsError',
+    /more than 99 reviews.*deleteReview/,
+  );
+  assert.deepEqual(many.errorInfo, { id: 'l1', maxReviews: 99 });
+  throwsAppSync(
+    () => loadListingReviewKeys.response({ ...c, result: { items: reviews(3), nextToken: 'page-cut-at-1MB' } }),
+    'TooManyReviewsError',
+  );
+  throwsAppSync(
+    () => loadListingReviewKeys.response({ ...c, error: { type: 'DynamoDB:AccessDeniedException', message: 'no' }, result: null }),
+    'DynamoDB:AccessDeniedException',
+  );
+});
+
+test('deleteListingItem: the listing (conditional) and its reviews (unconditional) in one transaction', () => {
+  as(USER);
+  const reviewKeys = [{ pk: 'LISTING#l1', sk: 'REVIEW#a' }, { pk: 'LISTING#l1', sk: 'REVIEW#b' }];
+  const d = ctx({ stash: { current: STORED, reviewKeys } });
+  const { operation, transactItems } = deleteListingItem.request(d);
+  assert.equal(operation, 'TransactWriteItems');
+  assert.deepEqual(transactItems.map((item) => [item.table, item.operation, item.key.sk.S, Boolean(item.condition)]), [
+    [TABLE, 'DeleteItem', 'LISTING', true],
+    [TABLE, 'DeleteItem', 'REVIEW#a', false],
+    [TABLE, 'DeleteItem', 'REVIEW#b', false],
+  ]);
+  assert.equal(deleteListingItem.request(ctx({ stash: { current: STORED, reviewKeys: [] } })).transactItems.length, 1);
+  // Decided by the listing reason's type: a conflict between transactions is no NotFoundError.
+  const raced = {
+    error: { type: 'DynamoDB:TransactionCanceledException', message: 'Transaction cancelled [TransactionConflict]' },
+    result: { keys: null, cancellationReasons: [{ type: 'TransactionConflict', message: 'conflict' }, { type: 'None' }, { type: 'None' }] },
+  };
+  throwsAppSync(() => deleteListingItem.response({ ...d, ...raced }), 'DynamoDB:TransactionCanceledException');
+  throwsAppSync(() => deleteListingItem.response({ ...d, ...cancelled(null, undefined, undefined) }), 'NotFoundError');
+  const newer = { ...STORED, version: STORED.version + 1 };
+  const conflict = throwsAppSync(() => deleteListingItem.response({ ...d, ...cancelled(newer, undefined, undefined) }), 'ConflictError');
+  assert.equal(conflict.errorInfo.currentVersion, String(newer.version));
 });
 
 test('reviews: validation, author, listing-exists check, idempotent retry', () => {

@@ -123,8 +123,8 @@ run "defaults_follow_the_manifest_and_least_privilege" {
   }
 
   assert {
-    condition     = alltrue([for a in jsondecode(aws_iam_role_policy.data_source["commands"].policy).Statement[0].Action : startswith(a, "dynamodb:")]) && contains(jsondecode(aws_iam_role_policy.data_source["commands"].policy).Statement[0].Action, "dynamodb:ConditionCheckItem")
-    error_message = "the command role writes the table (with ConditionCheckItem for transactions) and cannot search"
+    condition     = alltrue([for a in jsondecode(aws_iam_role_policy.data_source["commands"].policy).Statement[0].Action : startswith(a, "dynamodb:")]) && contains(jsondecode(aws_iam_role_policy.data_source["commands"].policy).Statement[0].Action, "dynamodb:ConditionCheckItem") && contains(jsondecode(aws_iam_role_policy.data_source["commands"].policy).Statement[0].Action, "dynamodb:Query")
+    error_message = "the command role writes the table (with ConditionCheckItem for transactions), queries it (a listing's reviews for deleteListing) and cannot search"
   }
 
   assert {
