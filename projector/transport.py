@@ -145,7 +145,8 @@ class Transport:
             except (OSError, ValueError) as exc:
                 connection.close()
                 # A keep-alive connection the server closed while idle fails at once: reconnect once.
-                stale = reused and isinstance(exc, _Disconnected | BrokenPipeError)
+                # (Whether that shows as end-of-file or a reset depends on timing: both count.)
+                stale = reused and isinstance(exc, ConnectionResetError | BrokenPipeError)
                 if attempt == 1 and stale:
                     continue
                 raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
