@@ -28,10 +28,11 @@ export function response(ctx) {
   const { current } = ctx.stash;
   if (ctx.error) {
     const reasons = (ctx.result && ctx.result.cancellationReasons) || [];
-    const stored = reasons.length > 0 ? reasons[0].item : null;
-    if (reasons.length === 0) {
+    // The reason's type says the condition failed; the returned item is missing when it was deleted meanwhile.
+    if (reasons.length === 0 || reasons[0].type !== 'ConditionalCheckFailed') {
       util.error(ctx.error.message, ctx.error.type);
     }
+    const stored = reasons[0].item;
     if (!stored) {
       util.error(`Review ${current.id} was deleted meanwhile`, 'NotFoundError', null, { id: current.id });
     }

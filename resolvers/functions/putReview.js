@@ -46,14 +46,17 @@ export function request(ctx) {
 export function response(ctx) {
   const wanted = ctx.stash.item;
   if (ctx.error) {
-    if (!ctx.result || !ctx.result.cancellationReasons) {
-      util.error(ctx.error.message, ctx.error.type);
-    }
-    // Only the review's own condition returns an item, so its presence (not a reason's type string) says
-    // which condition failed.
-    const stored = ctx.result.cancellationReasons[1].item;
-    if (!stored) {
+    const reasons = (ctx.result && ctx.result.cancellationReasons) || [];
+    const failed = (i) => reasons.length > i && reasons[i].type === 'ConditionalCheckFailed';
+    // Each reason's type says which condition failed. The listing check comes first: a review stored
+    // under a missing listing (left over, or written meanwhile) must not make the add look successful.
+    if (failed(0)) {
       util.error(`Listing ${wanted.listingId} does not exist`, 'NotFoundError', null, { id: wanted.listingId });
+    }
+    const stored = failed(1) ? reasons[1].item : null;
+    if (!stored) {
+      // Any other reason (TransactionConflict, throttling, validation...) is not a verdict on either item.
+      util.error(ctx.error.message, ctx.error.type);
     }
     const same = ['rating', 'text', 'author'].every((name) => stored[name] === wanted[name]);
     if (same) {

@@ -47,12 +47,12 @@ export function response(ctx) {
   const { id, expectedVersion } = ctx.stash.input;
   if (ctx.error) {
     const reasons = (ctx.result && ctx.result.cancellationReasons) || [];
-    const stored = reasons.length > 0 ? reasons[0].item : null;
-    // A failed condition shows as cancellation reasons; the item is missing when it was deleted meanwhile.
-    if (reasons.length > 0 && !stored) {
-      util.error(`Listing ${id} was deleted meanwhile`, 'NotFoundError', null, { id });
-    }
-    if (stored) {
+    // The reason's type says the condition failed; the returned item is missing when it was deleted meanwhile.
+    if (reasons.length > 0 && reasons[0].type === 'ConditionalCheckFailed') {
+      const stored = reasons[0].item;
+      if (!stored) {
+        util.error(`Listing ${id} was deleted meanwhile`, 'NotFoundError', null, { id });
+      }
       util.error(
         `Listing ${id} is at version ${stored.version}, not ${expectedVersion}: reload it and retry`,
         'ConflictError',

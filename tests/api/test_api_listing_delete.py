@@ -1,5 +1,5 @@
 """deleteListing takes the listing's reviews with it (one transaction), search drops them (the projector
-tombstones each REMOVE)."""
+tombstones each REMOVE), and addReview decides by each cancellation reason's type which condition failed."""
 
 from __future__ import annotations
 
@@ -123,3 +123,12 @@ def test_more_than_99_reviews_is_a_typed_error_and_99_delete_in_one_transaction(
     assert done["data"]["deleteListing"]["id"] == listing_id, done
     assert partition(api, listing_id) == [], "a full 100-item transaction: the listing and 99 reviews"
 
+
+def test_add_review_decides_by_reason_type_a_left_over_review_is_no_success(api: Api) -> None:
+    """Regression: a review stored under a missing listing made a re-add look like an idempotent success
+    (the resolver read the presence of the returned item, not the reasons' types)."""
+    listing_id = f"gone-{uuid.uuid4().hex[:8]}"
+    put_reviews(api, listing_id, 1)  # a review whose listing does not exist
+    retry = {"input": {"listingId": listing_id, "id": "r000", "rating": 3, "text": "ok", "author": "seed"}}
+    error = only_error(api.as_iam(ADD_REVIEW, retry))
+    assert error["errorType"] == "NotFoundError" and listing_id in error["message"], error

@@ -81,6 +81,12 @@ const cancelled = (...items) => ({
   },
 });
 
+// A cancelled one-item transaction whose reason is not a failed condition: no verdict on the item.
+const TRANSACTION_CONFLICT = {
+  error: { type: 'DynamoDB:TransactionCanceledException', message: 'Transaction cancelled [TransactionConflict]' },
+  result: { keys: null, cancellationReasons: [{ type: 'TransactionConflict', message: 'conflict' }] },
+};
+
 test('pipeline.js passes on the last function result', () => {
   assert.deepEqual(pipeline.request(), {});
   assert.deepEqual(pipeline.response({ prev: { result: { id: 'x' } } }), { id: 'x' });
@@ -247,6 +253,7 @@ test('updateListingItem and deleteListingItem turn a lost race into typed errors
   throwsAppSync(() => deleteListingItem.response({ ...d, ...cancelled(null) }), 'NotFoundError');
   const throttled = { error: { type: 'DynamoDB:ThrottlingException', message: 'slow down' }, result: null };
   throwsAppSync(() => updateListingItem.response({ ...c, ...throttled }), 'DynamoDB:ThrottlingException');
+  throwsAppSync(() => updateListingItem.response({ ...c, ...TRANSACTION_CONFLICT }), 'DynamoDB:TransactionCanceledException');
   throwsAppSync(() => deleteListingItem.response({ ...d, ...throttled }), 'DynamoDB:ThrottlingException');
 });
 
@@ -330,6 +337,15 @@ test('reviews: validation, author, listing-exists check, idempotent retry', () =
   const stored = { ...c.stash.item, version: 42 };
   assert.equal(putReview.response({ ...c, ...cancelled(undefined, stored) }).version, '42');
   throwsAppSync(() => putReview.response({ ...c, ...cancelled(undefined, { ...stored, text: 'Other' }) }), 'AlreadyExistsError');
+  // Regression: decided by each reason's type, not by whether an item came back. A review left under a
+  // missing listing is no idempotent success, and a conflict without an item is no missing listing.
+  throwsAppSync(() => putReview.response({ ...c, ...cancelled(null, stored) }), 'NotFoundError');
+  const conflicted = {
+    error: { type: 'DynamoDB:TransactionCanceledException', message: 'Transaction cancelled [None, TransactionConflict]' },
+    result: { keys: null, cancellationReasons: [{ type: 'None' }, { type: 'TransactionConflict', message: 'conflict' }] },
+  };
+  throwsAppSync(() => putReview.response({ ...c, ...conflicted }), 'DynamoDB:TransactionCanceledException');
+  throwsAppSync(() => putReview.response({ ...c, error: { type: 'DynamoDB:ThrottlingException', message: 'slow' }, result: null }), 'DynamoDB:ThrottlingException');
 });
 
 test('deleting a review: author only, version checked, returned as it was', () => {
@@ -345,6 +361,8 @@ test('deleting a review: author only, version checked, returned as it was', () =
   assert.equal(deleteReviewItem.request(d).transactItems[0].operation, 'DeleteItem');
   assert.equal(deleteReviewItem.response({ ...d, result: {} }).version, '9');
   throwsAppSync(() => deleteReviewItem.response({ ...d, ...cancelled({ ...review, version: 10 }) }), 'ConflictError');
+  throwsAppSync(() => deleteReviewItem.response({ ...d, ...cancelled(null) }), 'NotFoundError');
+  throwsAppSync(() => deleteReviewItem.response({ ...d, ...TRANSACTION_CONFLICT }), 'DynamoDB:TransactionCanceledException');
 });
 
 test('getListing: one consistent query; listing with its reviews, or null', () => {
