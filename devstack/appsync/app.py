@@ -55,8 +55,13 @@ class Endpoint:
 
 
 def _data_sources(config: EndpointConfig, types: dict[str, str]) -> dict[str, DataSource]:
-    # Few retries and short timeouts: a local stand-in that is down should fail a request quickly.
-    retries = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+    # A stand-in that is down fails a request quickly (connect timeout), but a request moto received is
+    # waited for and never re-sent: moto runs a transaction on a copy of the table and puts that copy back
+    # when it is cancelled, so one still running after the client gave up (and let the next write through
+    # the data source's lock) would undo that write. moto's transactions slow down as the stream grows.
+    retries = Config(
+        retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=120
+    )
     client: Any = boto3.client(
         "dynamodb", endpoint_url=config.dynamodb_endpoint, region_name=config.region, config=retries
     )

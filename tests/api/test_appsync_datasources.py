@@ -277,3 +277,43 @@ def test_one_item_transactions_answer_exactly_as_moto_transactions_do(
         }
     )
     assert gone.error is None and commands.invoke({"operation": "GetItem", "key": key("one")}).result is None
+
+
+def test_a_write_moto_received_is_never_sent_twice() -> None:
+    """A retried (or abandoned) transaction would run twice in moto, and moto puts back a copy of the
+    table when one is cancelled: the endpoint's DynamoDB client sends each request once and waits."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from devstack.appsync.app import EndpointConfig, _data_sources
+    from devstack.appsync.auth import AuthConfig
+
+    seen: list[str] = []
+
+    class Failing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # a transient 500, which botocore would normally retry
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(self.headers["X-Amz-Target"])
+            body = b'{"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "boom"}'
+            self.send_response(500)
+            self.send_header("Content-Type", "application/x-amz-json-1.0")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        config = EndpointConfig(url, url, "t", AuthConfig(token_secret="x" * 32))
+        commands = _data_sources(config, {"commands": "AMAZON_DYNAMODB"})["commands"]
+        item = {"table": "t", "operation": "PutItem", "key": key("once")}
+        answer = commands.invoke({"operation": "TransactWriteItems", "transactItems": [item, item]})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.error is not None and answer.error["type"] == "DynamoDB:InternalServerError", answer
+    assert seen == ["DynamoDB_20120810.TransactWriteItems"], seen
