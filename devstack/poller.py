@@ -313,12 +313,19 @@ class StreamPoller:
                 self.stop_event.wait(self.poll_interval_s)
 
     def drain(self, idle_passes: int = 2, timeout_s: float = 30.0) -> None:
-        """Poll until `idle_passes` passes in a row find nothing (tests use it to wait for quiet)."""
+        """Poll until `idle_passes` passes in a row find nothing (tests use it to wait for quiet).
+
+        Each idle pass re-opens the idle iterators from the checkpoint first, so a stale moto iterator
+        (see `_read`) cannot make the stream look quiet while it still holds records.
+        """
         deadline = time.monotonic() + timeout_s
         idle = 0
         while idle < idle_passes and time.monotonic() < deadline:
             if self.poll_once() == 0:
                 idle += 1
+                for state in self.shards.values():
+                    if not state.buffer and self._reopenable(state):
+                        state.iterator = None
             else:
                 idle = 0
 

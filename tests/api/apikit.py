@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +13,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from devstack.appsync.auth import issue_token
-from devstack.poller import REOPEN_IDLE_ITERATOR_S, StreamPoller
+from devstack.poller import StreamPoller
 from devstack.servers import LOCAL_AWS_ENV
 from projector import handler as projector_handler
 
@@ -65,11 +64,6 @@ class Api:
         os.environ.update(self.projector_env)
         projector_handler.reset()
         try:
-            self.poller.drain()
-            # moto swaps in a copy of its table when it cancels a transaction, and an iterator opened before
-            # reads the stale original until the poller re-opens it once idle for REOPEN_IDLE_ITERATOR_S;
-            # a drain can end before that, so drain again once it has passed.
-            time.sleep(REOPEN_IDLE_ITERATOR_S)
             self.poller.drain()
         finally:
             os.environ.clear()
