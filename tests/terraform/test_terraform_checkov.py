@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, TERRAFORM_DIR
+from tfkit import REPO, TERRAFORM_DIR
 
 CHECKOV = Path(os.environ.get("CHECKOV", REPO / ".venv" / "tools-checkov" / "bin" / "checkov"))
 INLINE_SKIP = re.compile(r"#checkov:skip=(?P<id>[A-Z0-9_]+)(?::(?P<reason>.*))?")

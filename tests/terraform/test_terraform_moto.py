@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import Terraform
+from tfkit import Terraform
 
 from devstack.servers import ChildServer
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CONFIGS, TERRAFORM_DIR, Terraform, TfResult, parallel, run_blocks
+from tfkit import CONFIGS, TERRAFORM_DIR, Terraform, TfResult, parallel, run_blocks
 
 
 @dataclass(frozen=True)
