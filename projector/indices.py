@@ -11,14 +11,13 @@ an ops reindex has moved to a newer index are left alone.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from projector.exceptions import ConfigError, ProjectorError, TransportError
+from projector.exceptions import ProjectorError, TransportError
 from projector.rules import ENTITIES, Entity, load_mapping
-from projector.transport import AUTH_MODES, Transport
+from projector.transport import Transport
 
 READ_FILTER: dict[str, Any] = {"bool": {"must_not": [{"term": {"tombstone": True}}]}}
 """The read aliases' filter: tombstones never appear in searches."""
@@ -99,36 +98,21 @@ def _check(response: Any, step: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import argparse  # only the command line needs it; the handler imports this module too
+    from projector.cli import opensearch_parser, transport_from  # only the command line needs argparse
 
-    parser = argparse.ArgumentParser(prog="python -m projector.indices", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "-e", "--endpoint", default=os.environ.get("OPENSEARCH_ENDPOINT"), help="OpenSearch URL"
-    )
-    parser.add_argument(
-        "-a",
-        "--auth",
-        default=os.environ.get("OPENSEARCH_AUTH", "none"),
-        choices=AUTH_MODES,
-        help="request signing",
-    )
-    parser.add_argument(
-        "-p", "--prefix", default=os.environ.get("INDEX_PREFIX", ""), help="index/alias prefix"
-    )
+    parser = opensearch_parser("python -m projector.indices", __doc__.split("\n\n")[0])
     parser.add_argument(
         "-s", "--setting", action="append", default=[], metavar="KEY=VALUE", help="index setting on creation"
     )
     args = parser.parse_args(argv)
-    if not args.endpoint:
-        parser.error("--endpoint (or OPENSEARCH_ENDPOINT) is required")
     try:
         settings = dict(item.split("=", 1) for item in args.setting)
     except ValueError:
         parser.error("--setting takes KEY=VALUE")
     try:
-        transport = Transport(args.endpoint, args.auth, os.environ.get("AWS_REGION"))
+        transport = transport_from(parser, args)
         report = ensure_indices(transport, args.prefix, settings=settings)
-    except (ProjectorError, ConfigError) as exc:
+    except ProjectorError as exc:  # ConfigError included
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(report, ensure_ascii=False))

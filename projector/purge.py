@@ -22,7 +22,7 @@ from projector.aliases import resolve_alias
 from projector.config import STREAM_RETENTION_HOURS, Config
 from projector.exceptions import AliasMissingError, ProjectorError, TransportError
 from projector.rules import ENTITIES, Entity, iso_time
-from projector.transport import AUTH_MODES, Transport
+from projector.transport import Transport
 
 
 def purge_tombstones(
@@ -183,22 +183,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import argparse  # only the command line needs it; the handler imports this module too
+    from projector.cli import opensearch_parser, transport_from  # only the command line needs argparse
 
-    parser = argparse.ArgumentParser(prog="python -m projector.purge", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "-e", "--endpoint", default=os.environ.get("OPENSEARCH_ENDPOINT"), help="OpenSearch URL"
-    )
-    parser.add_argument(
-        "-a",
-        "--auth",
-        default=os.environ.get("OPENSEARCH_AUTH", "none"),
-        choices=AUTH_MODES,
-        help="request signing",
-    )
-    parser.add_argument(
-        "-p", "--prefix", default=os.environ.get("INDEX_PREFIX", ""), help="index/alias prefix"
-    )
+    parser = opensearch_parser("python -m projector.purge", __doc__.split("\n\n")[0])
     parser.add_argument(
         "-r",
         "--retention-hours",
@@ -207,10 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep tombstones younger than this (> 24)",
     )
     args = parser.parse_args(argv)
-    if not args.endpoint:
-        parser.error("--endpoint (or OPENSEARCH_ENDPOINT) is required")
     try:
-        transport = Transport(args.endpoint, args.auth, os.environ.get("AWS_REGION"))
+        transport = transport_from(parser, args)
         report = purge_tombstones(transport, args.retention_hours, args.prefix)
     except (ProjectorError, ValueError) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
