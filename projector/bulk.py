@@ -71,10 +71,14 @@ class BulkAction:
         return "delete" if self.document is None and self.source is None else "index"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ItemResult:
+    """What happened to one action. Immutable: one instance stands for every success of a request."""
+
     outcome: Outcome
     status: int = 0
+    """The item's HTTP status (0: no answer). A response whose ``errors`` is false is not read item by
+    item: its successes say 200, whether OpenSearch created (201) or updated the document."""
     error_type: str | None = None
     reason: str | None = None
     attempts: int = 0
@@ -130,25 +134,37 @@ class BulkWriter:
         self.stats = BulkStats()
         """Counters of the most recent :meth:`write` call."""
         self._sleep = sleep
+        self._deletes: frozenset[int] = frozenset()
 
     def write(self, actions: Sequence[BulkAction], deadline: float | None = None) -> list[ItemResult]:
         """Write ``actions``; retry what is retryable until ``deadline`` (``time.monotonic()`` seconds)."""
+        deletes = frozenset(position for position, action in enumerate(actions) if action.op == "delete")
+        return self.write_lines([_ndjson(action) for action in actions], deadline, deletes)
+
+    def write_lines(
+        self, lines: Sequence[bytes], deadline: float | None = None, deletes: frozenset[int] = frozenset()
+    ) -> list[ItemResult]:
+        """:meth:`write` for actions already serialised by :func:`action_line`; ``deletes`` are positions.
+
+        Returns one result per line, in order.
+        """
         if deadline is None:
             deadline = time.monotonic() + 60.0
         self.stats = BulkStats()
-        results: list[ItemResult | None] = [None] * len(actions)
-        lines: list[bytes] = []
-        pending: list[int] = []
-        for position, action in enumerate(actions):
-            line = _ndjson(action)
-            lines.append(line)
-            if len(line) > self.max_bytes:
-                results[position] = ItemResult(
-                    Outcome.POISON, 413, "document_too_large",
-                    f"action of {len(line)} bytes exceeds the bulk cap of {self.max_bytes} bytes",
-                )  # fmt: skip
-            else:
-                pending.append(position)
+        self._deletes = deletes
+        results: list[ItemResult | None] = [None] * len(lines)
+        max_bytes = self.max_bytes
+        pending = list(range(len(lines)))
+        if lines and max(map(len, lines)) > max_bytes:
+            pending = []
+            for position, line in enumerate(lines):
+                if len(line) <= max_bytes:
+                    pending.append(position)
+                else:
+                    results[position] = ItemResult(
+                        Outcome.POISON, 413, "document_too_large",
+                        f"action of {len(line)} bytes exceeds the bulk cap of {max_bytes} bytes",
+                    )  # fmt: skip
         attempt = 0
         last_error: dict[int, ItemResult] = {}
         while pending:
@@ -158,7 +174,7 @@ class BulkWriter:
                 if time.monotonic() + self.retry.min_request_seconds > deadline:
                     retry_later.extend(chunk)
                     continue
-                self._send(chunk, actions, lines, results, retry_later, last_error, attempt, deadline)
+                self._send(chunk, lines, results, retry_later, last_error, attempt, deadline)
             pending = retry_later
             if not pending:
                 break
@@ -168,15 +184,23 @@ class BulkWriter:
             self.stats.retried_items += len(pending)
             self._sleep(pause)
         for position in pending:
-            failure = last_error.get(position) or ItemResult(
-                Outcome.FAILED, 0, "deadline", "no time left in the invocation"
+            error = last_error.get(position)
+            results[position] = ItemResult(
+                Outcome.FAILED,
+                error.status if error else 0,
+                error.error_type if error else "deadline",
+                error.reason if error else "no time left in the invocation",
+                attempt,
             )
-            failure.outcome = Outcome.FAILED
-            failure.attempts = attempt
-            results[position] = failure
-        return [result if result is not None else ItemResult(Outcome.FAILED) for result in results]
+        if None in results:  # pragma: no cover - every position gets a result above
+            raise AssertionError("a bulk action has no result")
+        return results  # type: ignore[return-value]
 
-    def _chunks(self, pending: list[int], lines: list[bytes]) -> list[list[int]]:
+    def _chunks(self, pending: list[int], lines: Sequence[bytes]) -> list[list[int]]:
+        whole = len(pending) == len(lines)
+        size = sum(map(len, lines)) if whole else sum(len(lines[position]) for position in pending)
+        if len(pending) <= self.max_actions and size <= self.max_bytes:
+            return [pending]  # the usual case: the whole batch fits one request
         chunks: list[list[int]] = []
         chunk: list[int] = []
         size = 0
@@ -194,8 +218,7 @@ class BulkWriter:
     def _send(
         self,
         chunk: list[int],
-        actions: Sequence[BulkAction],
-        lines: list[bytes],
+        lines: Sequence[bytes],
         results: list[ItemResult | None],
         retry_later: list[int],
         last_error: dict[int, ItemResult],
@@ -220,15 +243,15 @@ class BulkWriter:
             self.stats.latencies_ms.append((time.monotonic() - started) * 1000.0)
         status = response.status
         if status == 200:
-            self._read_items(chunk, actions, response.body, results, retry_later, last_error, attempt)
+            self._read_items(chunk, response.body, results, retry_later, last_error, attempt)
             return
         reason = response.body[:300].decode("utf-8", "replace")
         if status in (400, 413) and len(chunk) > 1:
             # The request as a whole was refused: split it so one bad action cannot sink the others.
             self.stats.split_requests += 1
             half = len(chunk) // 2
-            self._send(chunk[:half], actions, lines, results, retry_later, last_error, attempt, deadline)
-            self._send(chunk[half:], actions, lines, results, retry_later, last_error, attempt, deadline)
+            self._send(chunk[:half], lines, results, retry_later, last_error, attempt, deadline)
+            self._send(chunk[half:], lines, results, retry_later, last_error, attempt, deadline)
             return
         if status in (400, 413):
             error = "request_too_large" if status == 413 else "bad_request"
@@ -252,7 +275,6 @@ class BulkWriter:
     def _read_items(
         self,
         chunk: list[int],
-        actions: Sequence[BulkAction],
         body: bytes,
         results: list[ItemResult | None],
         retry_later: list[int],
@@ -260,8 +282,9 @@ class BulkWriter:
         attempt: int,
     ) -> None:
         try:
-            items = _loads(body)["items"]
-        except (ValueError, KeyError, TypeError):
+            answer = _loads(body)
+            items, body_errors = answer["items"], answer.get("errors")
+        except (ValueError, KeyError, TypeError, AttributeError):
             self._retry_all(chunk, retry_later, last_error, "bad_response", "unparseable _bulk response", 200)
             return
         if not isinstance(items, list) or len(items) != len(chunk):
@@ -269,21 +292,34 @@ class BulkWriter:
                 chunk, retry_later, last_error, "bad_response", "_bulk response item count differs", 200
             )
             return
-        indexed, deleted = Outcome.INDEXED, Outcome.DELETED
+        deletes = self._deletes
+        if body_errors is False and not deletes:
+            # No item failed (OpenSearch's own summary): the usual case needs no look at each item.
+            success = ItemResult(Outcome.INDEXED, 200, attempts=attempt)
+            for position in chunk:
+                results[position] = success
+            return
+        # Successes share one result per status (results are immutable): no object per item.
+        indexed = {
+            200: ItemResult(Outcome.INDEXED, 200, attempts=attempt),
+            201: ItemResult(Outcome.INDEXED, 201, attempts=attempt),
+        }
+        deleted = {
+            200: ItemResult(Outcome.DELETED, 200, attempts=attempt),
+            201: ItemResult(Outcome.DELETED, 201, attempts=attempt),
+        }
         for position, entry in zip(chunk, items, strict=True):
             (item,) = entry.values()
             status = item.get("status", 0)
             if status == 200 or status == 201:
-                action = actions[position]
-                deleting = action.source is None and action.document is None
-                results[position] = ItemResult(deleted if deleting else indexed, status, None, None, attempt)
+                results[position] = (deleted if position in deletes else indexed)[status]
                 continue
             error = item.get("error") or {}
             error_type = error.get("type") if isinstance(error, dict) else None
             reason = error.get("reason") if isinstance(error, dict) else str(error)
             if status == 409:
                 results[position] = ItemResult(Outcome.STALE, status, error_type, reason, attempt)
-            elif status == 404 and actions[position].op == "delete":
+            elif status == 404 and position in deletes:
                 results[position] = ItemResult(Outcome.DELETED, status, error_type, reason, attempt)
             elif status == 429 or status >= 500 or status == 0 or error_type == "index_not_found_exception":
                 # index_not_found: the alias moved under us; the caller re-resolves it on the next batch.
@@ -293,27 +329,23 @@ class BulkWriter:
                 results[position] = ItemResult(Outcome.POISON, status, error_type, reason, attempt)
 
 
+def action_line(index: str, doc_id: str, version: int, source: bytes | None) -> bytes:
+    """One NDJSON action (and its source line): index ``source``, or delete when it is None."""
+    op = "delete" if source is None else "index"
+    prefix = _META.get((op, index))
+    if prefix is None:
+        prefix = _META[(op, index)] = f'{{"{op}":{{"_index":{_encode(index)},"_id":'.encode()
+    if source is None:
+        return b'%s%s,"version":%d,"version_type":"external"}}\n' % (prefix, _quote(doc_id), version)
+    # One formatting step builds the whole action line (no intermediate copies of the source).
+    return b'%s%s,"version":%d,"version_type":"external"}}\n%s\n' % (prefix, _quote(doc_id), version, source)
+
+
 def _ndjson(action: BulkAction) -> bytes:
     source = action.source
     if source is None and action.document is not None:
         source = encode_document(action.document)
-    op = "delete" if source is None else "index"
-    prefix = _META.get((op, action.index))
-    if prefix is None:
-        prefix = _META[(op, action.index)] = f'{{"{op}":{{"_index":{_encode(action.index)},"_id":'.encode()
-    if source is None:
-        return b'%s%s,"version":%d,"version_type":"external"}}\n' % (
-            prefix,
-            _quote(action.doc_id),
-            action.version,
-        )
-    # One formatting step builds the whole action line (no intermediate copies of the source).
-    return b'%s%s,"version":%d,"version_type":"external"}}\n%s\n' % (
-        prefix,
-        _quote(action.doc_id),
-        action.version,
-        source,
-    )
+    return action_line(action.index, action.doc_id, action.version, source)
 
 
 def _quote(text: str) -> bytes:

@@ -7,6 +7,7 @@ before calling); :func:`reset` drops the cache (tests, the local stack).
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import time
 from typing import Any
@@ -164,7 +165,9 @@ def _report(run: _Runtime, result: BatchResult, event: dict[str, Any], elapsed_m
         if run.config.log_item_contents:
             extra["record"] = letter.record
         logger.error("poison record sent to the dead-letter queue", extra=extra)
-    logger.info(
+    if logger.log_level > logging.DEBUG:
+        return  # the counts are in the metrics; a line per batch is for debugging (LOG_LEVEL=DEBUG)
+    logger.debug(
         "batch projected",
         extra={
             "records": result.records, "indexed": result.indexed, "deleted": result.deleted,

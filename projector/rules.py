@@ -8,12 +8,12 @@ attributes (``pk``, ``sk``, ``gsi1pk``, ``gsi1sk``), ``type`` and ``expiresAt`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from projector import convert
 from projector.convert import AttributeValue, JsonValue
@@ -26,6 +26,29 @@ MAX_ID_BYTES = 512
 """OpenSearch rejects longer document ids."""
 
 
+FieldConverter: TypeAlias = Callable[[AttributeValue], JsonValue]
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One item attribute that reaches the document, and the DynamoDB type writers give it."""
+
+    attribute: str
+    name: str
+    """The document field; differing from ``attribute`` is a rename."""
+    converter: FieldConverter | None = None
+    """The converter for the expected wire type; None for ``S`` (the usual case, taken inline). Any
+    other valid wire value still converts (see :mod:`projector.convert`)."""
+
+
+def _strings(*attributes: str) -> tuple[Field, ...]:
+    return tuple(Field(attribute, attribute) for attribute in attributes)
+
+
+def _number(attribute: str) -> Field:
+    return Field(attribute, attribute, convert.number_value)
+
+
 @dataclass(frozen=True, slots=True)
 class Entity:
     """How one entity type is projected and where its documents live."""
@@ -35,8 +58,8 @@ class Entity:
     base: str
     """Index family, e.g. ``listings``: indices ``listings-v<N>``, aliases ``listings``/``listings-write``."""
     mapping_version: int
-    fields: tuple[tuple[str, str], ...]
-    """(item attribute, document field) pairs that reach the document; a differing name is a rename."""
+    fields: tuple[Field, ...]
+    """What reaches the document besides ``id`` (the document id, always present)."""
     id_key: str
     """Which key attribute holds ``<PREFIX>#<id>`` when the item has no ``id`` attribute: ``pk`` or ``sk``."""
     id_prefix: str
@@ -56,29 +79,18 @@ class Entity:
         return MAPPINGS_DIR / f"{self.base}.v{self.mapping_version}.json"
 
 
-def _same(*names: str) -> tuple[tuple[str, str], ...]:
-    return tuple((name, name) for name in names)
-
-
 LISTING = Entity(
     name="Listing",
     base="listings",
     mapping_version=1,
-    fields=_same(
-        "id",
-        "title",
-        "description",
-        "category",
-        "tags",
-        "price",
-        "currency",
-        "location",
-        "city",
-        "owner",
-        "status",
-        "createdAt",
-        "updatedAt",
-        "version",
+    fields=(
+        *_strings("title", "description", "category"),
+        Field("tags", "tags", convert.string_list),
+        _number("price"),
+        *_strings("currency"),
+        Field("location", "location", convert.lat_lon),
+        *_strings("city", "owner", "status", "createdAt", "updatedAt"),
+        _number("version"),
     ),
     id_key="pk",
     id_prefix="LISTING#",
@@ -87,7 +99,12 @@ REVIEW = Entity(
     name="Review",
     base="reviews",
     mapping_version=1,
-    fields=_same("id", "listingId", "rating", "text", "author", "createdAt", "version"),
+    fields=(
+        *_strings("listingId"),
+        _number("rating"),
+        *_strings("text", "author", "createdAt"),
+        _number("version"),
+    ),
     id_key="sk",
     id_prefix="REVIEW#",
 )
@@ -111,8 +128,8 @@ def entity_of(image: Mapping[str, AttributeValue]) -> Entity | None:
     """The entity an item belongs to, or None when it is not projected."""
     kind = image.get("type")
     if kind is not None:
-        name = kind.get("S")
-        return _BY_NAME.get(name) if isinstance(name, str) else None
+        name = kind.get("S") if kind.__class__ is dict else None
+        return _BY_NAME.get(name) if name.__class__ is str else None
     pk = _key_text(image, "pk")
     sk = _key_text(image, "sk")
     if pk.startswith("LISTING#"):
@@ -125,16 +142,16 @@ def entity_of(image: Mapping[str, AttributeValue]) -> Entity | None:
 
 def _key_text(image: Mapping[str, AttributeValue], name: str) -> str:
     attribute = image.get(name)
-    text = attribute.get("S") if attribute is not None else None
-    return text if isinstance(text, str) else ""
+    text = attribute.get("S") if attribute.__class__ is dict else None
+    return text if text.__class__ is str else ""
 
 
 def doc_id_of(entity: Entity, image: Mapping[str, AttributeValue]) -> str:
     """The document id: the item's ``id`` attribute, else the id part of its key."""
     attribute = image.get("id")
     if attribute is not None:
-        doc_id = attribute.get("S")
-        if not isinstance(doc_id, str):
+        doc_id = attribute.get("S") if attribute.__class__ is dict else None
+        if doc_id.__class__ is not str:
             raise PoisonRecordError("invalid_id", f"{entity.name} id must be a string attribute (S)")
     else:
         key = _key_text(image, entity.id_key)
@@ -144,7 +161,8 @@ def doc_id_of(entity: Entity, image: Mapping[str, AttributeValue]) -> str:
             )
         doc_id = key[len(entity.id_prefix) :]
     # At most 4 bytes per character: only long ids need encoding to check the byte limit.
-    if not doc_id or (len(doc_id) > MAX_ID_BYTES // 4 and len(doc_id.encode()) > MAX_ID_BYTES):
+    long = len(doc_id) > MAX_ID_BYTES // 4
+    if not doc_id or (long and len(doc_id.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES):
         raise PoisonRecordError("invalid_id", f"{entity.name} id must be 1-{MAX_ID_BYTES} bytes")
     return doc_id
 
@@ -154,13 +172,93 @@ def version_of(entity: Entity, image: Mapping[str, AttributeValue]) -> int:
     attribute = image.get("version")
     if attribute is None:
         raise PoisonRecordError("missing_version", f"{entity.name} item has no version attribute")
-    text = attribute.get("N")
-    if not isinstance(text, str) or not text.isdigit():
+    text = attribute.get("N") if attribute.__class__ is dict else None
+    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses.
+    if text.__class__ is not str or not (text.isdigit() and text.isascii()):
         raise PoisonRecordError("invalid_version", f"{entity.name} version must be a positive integer N")
     version = int(text)
     if not 1 <= version <= MAX_VERSION:
         raise PoisonRecordError("invalid_version", f"{entity.name} version must be in 1..{MAX_VERSION}")
     return version
+
+
+Identity: TypeAlias = tuple[Entity, str, int, Mapping[str, AttributeValue], bool]
+"""What a stream record changes: (entity, document id, version to write, image, is a tombstone).
+
+A plain tuple: one is made per record, and a batch holds a thousand.
+"""
+
+
+def identify(record: Mapping[str, Any]) -> Identity | None:
+    """Which document a stream record changes and at which version, without converting its fields.
+
+    INSERT/MODIFY: the ``NewImage`` item at its version. REMOVE: its tombstone, from ``OldImage`` (or
+    ``Keys``) at the old version + 1. None when the item is not projected.
+
+    Raises
+    ------
+    PoisonRecordError
+        The record can never be projected (malformed record, no version, bad id).
+    """
+    stream = record.get("dynamodb")
+    if stream.__class__ is not dict:
+        raise PoisonRecordError("malformed_record", "stream record has no 'dynamodb' object")
+    event = record.get("eventName")
+    if event == "INSERT" or event == "MODIFY":
+        image = stream.get("NewImage")
+        if image.__class__ is not dict:
+            raise PoisonRecordError(
+                "malformed_record",
+                f"{event} record has no NewImage (stream view type must be NEW_AND_OLD_IMAGES)",
+            )
+        tombstone = False
+    elif event == "REMOVE":
+        image = stream.get("OldImage") or stream.get("Keys")
+        if image.__class__ is not dict:
+            raise PoisonRecordError("malformed_record", "REMOVE record has neither OldImage nor Keys")
+        tombstone = True
+    else:
+        raise PoisonRecordError("malformed_record", f"unknown eventName {event!r}")
+    # The usual shape inline (a thousand records a batch); anything else takes the functions above, which
+    # decide the same way and name the problem.
+    kind = image.get("type")
+    name = kind.get("S") if kind.__class__ is dict else None
+    entity = _BY_NAME.get(name) if name.__class__ is str else entity_of(image)
+    if entity is None:
+        return None
+    attribute = image.get("id")
+    doc_id = attribute.get("S") if attribute.__class__ is dict else None
+    if doc_id.__class__ is not str or not 0 < len(doc_id) <= MAX_ID_BYTES // 4:
+        doc_id = doc_id_of(entity, image)
+    attribute = image.get("version")
+    text = attribute.get("N") if attribute.__class__ is dict else None
+    if text.__class__ is str and len(text) <= 18 and text.isdigit() and text.isascii() and text[0] != "0":
+        version = int(text)  # at most 18 digits: below MAX_VERSION
+    else:
+        version = version_of(entity, image)
+    return entity, doc_id, version + 1 if tombstone else version, image, tombstone
+
+
+def document_of(entity: Entity, image: Mapping[str, AttributeValue], doc_id: str) -> dict[str, JsonValue]:
+    """The entity's fields of a live item as a JSON document (see :mod:`projector.convert`).
+
+    Raises
+    ------
+    ConversionError
+        A projected attribute is not valid wire format.
+    """
+    document: dict[str, JsonValue] = {"id": doc_id}
+    get = image.get
+    for field in entity.fields:
+        wire = get(field.attribute)
+        if wire is None:
+            continue
+        if field.converter is not None:
+            document[field.name] = field.converter(wire)
+            continue
+        text = wire.get("S") if wire.__class__ is dict else None
+        document[field.name] = text if text.__class__ is str and len(wire) == 1 else convert.scalar(wire)
+    return document
 
 
 def project_item(image: Mapping[str, AttributeValue]) -> Projection | None:
@@ -176,27 +274,7 @@ def project_item(image: Mapping[str, AttributeValue]) -> Projection | None:
         return None
     doc_id = doc_id_of(entity, image)
     version = version_of(entity, image)
-    document: dict[str, JsonValue] = {}
-    get = image.get
-    scalar = convert.scalar
-    number = convert.number
-    for attribute, field in entity.fields:
-        wire = get(attribute)
-        if wire is None:
-            continue
-        # Most fields are strings, then numbers: take them without the generic dispatch.
-        if wire.__class__ is dict and len(wire) == 1:
-            text = wire.get("S")
-            if text.__class__ is str:
-                document[field] = text
-                continue
-            text = wire.get("N")
-            if text.__class__ is str:
-                document[field] = number(text)
-                continue
-        document[field] = scalar(wire)
-    document["id"] = doc_id
-    return Projection(entity, doc_id, version, document)
+    return Projection(entity, doc_id, version, document_of(entity, image, doc_id))
 
 
 def project_tombstone(
@@ -212,15 +290,28 @@ def project_tombstone(
         return None
     doc_id = doc_id_of(entity, old_image)
     version = version_of(entity, old_image) + 1
-    document = {"id": doc_id, "tombstone": True, "deletedAt": iso_time(deleted_at)}
-    return Projection(entity, doc_id, version, document, tombstone=True)
+    return Projection(entity, doc_id, version, tombstone_document(doc_id, deleted_at), tombstone=True)
+
+
+def tombstone_document(doc_id: str, deleted_at: datetime | float | None = None) -> dict[str, JsonValue]:
+    """``{id, tombstone: true, deletedAt}``: what stays of a deleted item (hidden by the read alias)."""
+    return {"id": doc_id, "tombstone": True, "deletedAt": iso_time(deleted_at)}
 
 
 def iso_time(moment: datetime | float | None = None) -> str:
-    """ISO-8601 UTC with milliseconds, like ``2026-01-02T03:04:05.000Z``."""
+    """ISO-8601 UTC with milliseconds, like ``2026-01-02T03:04:05.000Z``; now if ``moment`` is None.
+
+    Epoch seconds outside years 1970-9999 (or not a number at all, from a malformed record) mean now.
+    """
     if isinstance(moment, int | float):
-        return _iso_seconds(float(moment))
-    return _iso(moment)
+        if 0 <= moment < _YEAR_10000:
+            return _iso_seconds(float(moment))
+    elif isinstance(moment, datetime):
+        return _iso(moment)
+    return _iso(None)
+
+
+_YEAR_10000 = 253402300800
 
 
 @lru_cache(maxsize=256)
@@ -243,24 +334,14 @@ def project_record(record: Mapping[str, Any]) -> Projection | None:
     Returns None for items that are not projected. Raises PoisonRecordError for records that can never
     be projected.
     """
-    stream = record.get("dynamodb")
-    if not isinstance(stream, dict):
-        raise PoisonRecordError("malformed_record", "stream record has no 'dynamodb' object")
-    event = record.get("eventName")
-    if event == "REMOVE":
-        old = stream.get("OldImage") or stream.get("Keys")
-        if not isinstance(old, dict):
-            raise PoisonRecordError("malformed_record", "REMOVE record has neither OldImage nor Keys")
-        return project_tombstone(old, stream.get("ApproximateCreationDateTime"))
-    if event in ("INSERT", "MODIFY"):
-        new = stream.get("NewImage")
-        if not isinstance(new, dict):
-            raise PoisonRecordError(
-                "malformed_record",
-                f"{event} record has no NewImage (stream view type must be NEW_AND_OLD_IMAGES)",
-            )
-        return project_item(new)
-    raise PoisonRecordError("malformed_record", f"unknown eventName {event!r}")
+    identity = identify(record)
+    if identity is None:
+        return None
+    entity, doc_id, version, image, tombstone = identity
+    if tombstone:
+        deleted_at = record["dynamodb"].get("ApproximateCreationDateTime")
+        return Projection(entity, doc_id, version, tombstone_document(doc_id, deleted_at), tombstone=True)
+    return Projection(entity, doc_id, version, document_of(entity, image, doc_id))
 
 
 def is_ttl_delete(record: Mapping[str, Any]) -> bool:

@@ -7,15 +7,23 @@ OpenSearch (or the record is safely in the dead-letter queue).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from projector.aliases import AliasResolver
-from projector.bulk import BulkAction, BulkWriter, ItemResult, Outcome, encode_document
+from projector.bulk import BulkWriter, ItemResult, Outcome, action_line, encode_document
 from projector.dlq import DeadLetter, DeadLetterQueue
 from projector.exceptions import AliasMissingError, PoisonRecordError, ProjectorError, RetryableError
-from projector.rules import Projection, is_ttl_delete, project_record
+from projector.rules import (
+    Entity,
+    Identity,
+    Projection,
+    document_of,
+    identify,
+    is_ttl_delete,
+    tombstone_document,
+)
 
 _ALIAS_ATTEMPTS = 3
 _NUMBERS = (int, float)
@@ -48,11 +56,22 @@ class BatchResult:
 
 @dataclass(slots=True)
 class _Group:
-    """All records of one document key in this batch; ``projection`` (from ``position``) is written."""
+    """All records of one document key in this batch, and what is written for them.
 
-    projection: Projection
+    ``position`` is the record whose state is written: the highest version, the later record on a tie.
+    """
+
+    entity: Entity
+    doc_id: str
+    version: int
+    document: dict[str, Any]
+    tombstone: bool
     position: int
     members: list[int]
+
+    @property
+    def projection(self) -> Projection:
+        return Projection(self.entity, self.doc_id, self.version, self.document, self.tombstone)
 
 
 @dataclass(slots=True)
@@ -109,40 +128,76 @@ class StreamProjector:
         return plan.result
 
     def plan(self, records: Sequence[dict[str, Any]]) -> BatchPlan:
-        """Project and collapse ``records`` without any I/O: what :meth:`project` will write."""
+        """Project and collapse ``records`` without any I/O: what :meth:`project` will write.
+
+        Records are collapsed by key before their fields are converted: a record superseded within the
+        batch costs no conversion (and, if it is malformed, it is not dead-lettered: its state is gone).
+        """
         result = BatchResult(records=len(records))
-        groups: dict[tuple[str, str], _Group] = {}
         poison: list[tuple[int, DeadLetter]] = []
-        oldest: float | None = None
+        keys: dict[tuple[str, str], list[tuple[int, Identity]]] = {}
         for position, record in enumerate(records):
-            stream = record.get("dynamodb")
-            created = stream.get("ApproximateCreationDateTime") if isinstance(stream, dict) else None
-            if created.__class__ in _NUMBERS and (oldest is None or created < oldest):
-                oldest = created
             try:
-                projection = project_record(record)
+                identity = identify(record)
             except PoisonRecordError as exc:
                 poison.append((position, DeadLetter(record, exc.code, exc.reason, exc.status)))
                 continue
-            if projection is None:
+            if identity is None:
                 result.skipped += 1
                 continue
-            if projection.tombstone and is_ttl_delete(record):
-                result.ttl_deleted += 1
-            key = (projection.entity.name, projection.doc_id)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = _Group(projection, position, [position])
+            key = (identity[0].name, identity[1])
+            records_of_key = keys.get(key)
+            if records_of_key is None:
+                keys[key] = [(position, identity)]
+            else:
+                records_of_key.append((position, identity))
+                result.collapsed += 1
+        groups = []
+        for records_of_key in keys.values():
+            group = self._group(records_of_key, records, poison, result)
+            if group is not None:
+                groups.append(group)
+        result.max_lag_ms = self._lag_ms(records)
+        return BatchPlan(groups, poison, result)
+
+    def _group(
+        self,
+        records_of_key: list[tuple[int, Identity]],
+        records: Sequence[dict[str, Any]],
+        poison: list[tuple[int, DeadLetter]],
+        result: BatchResult,
+    ) -> _Group | None:
+        """What one key's records write: the newest state that converts (None if none does)."""
+        members = [position for position, _ in records_of_key]
+        newest_first = records_of_key if len(records_of_key) == 1 else sorted(records_of_key, key=_age)
+        for position, (entity, doc_id, version, image, tombstone) in newest_first:
+            record = records[position]
+            try:
+                if tombstone:
+                    document = tombstone_document(
+                        doc_id, record["dynamodb"].get("ApproximateCreationDateTime")
+                    )
+                else:
+                    document = document_of(entity, image, doc_id)
+            except PoisonRecordError as exc:
+                # The newest state cannot be projected: it goes to the dead-letter queue and the next
+                # newest is written in its place (still newer than what OpenSearch has).
+                poison.append((position, DeadLetter(record, exc.code, exc.reason, exc.status)))
+                members.remove(position)
                 continue
-            # Collapse: the newest version is the item's state; equal versions: the later record.
-            group.members.append(position)
-            result.collapsed += 1
-            if projection.version >= group.projection.version:
-                group.projection = projection
-                group.position = position
-        if oldest is not None:
-            result.max_lag_ms = max(0.0, self._clock() * 1000.0 - oldest * 1000.0)
-        return BatchPlan(list(groups.values()), poison, result)
+            if tombstone and is_ttl_delete(record):
+                result.ttl_deleted += 1
+            return _Group(entity, doc_id, version, document, tombstone, position, members)
+        return None
+
+    def _lag_ms(self, records: Sequence[dict[str, Any]]) -> float | None:
+        """Projection lag of the batch's first record with a time (a shard's records arrive in order)."""
+        for record in records:
+            stream = record.get("dynamodb")
+            created = stream.get("ApproximateCreationDateTime") if isinstance(stream, dict) else None
+            if created.__class__ in _NUMBERS:
+                return max(0.0, self._clock() * 1000.0 - created * 1000.0)
+        return None
 
     def _write(
         self,
@@ -152,39 +207,33 @@ class StreamProjector:
         result: BatchResult,
         poison: list[tuple[int, DeadLetter]],
     ) -> None:
-        actions: list[BulkAction] = []
-        owners: list[int] = []  # group number of each action
+        lines: list[bytes] = []
+        targets: list[tuple[_Group, str]] = []  # the group and index of each line
         indices_of: dict[str, tuple[str, ...] | RetryableError] = {}  # by entity name
-        for number, group in enumerate(groups):
-            projection = group.projection
-            entity = projection.entity
-            targets = indices_of.get(entity.name)
-            if targets is None:
-                alias = entity.write_alias(self.index_prefix)
-                targets = indices_of[entity.name] = self._resolve(alias, deadline)
-            if isinstance(targets, RetryableError):
-                self._fail(group, targets, result)
+        written = 0
+        for group in groups:
+            indices = indices_of.get(group.entity.name)
+            if indices is None:
+                alias = group.entity.write_alias(self.index_prefix)
+                indices = indices_of[group.entity.name] = self._resolve(alias, deadline)
+            if isinstance(indices, RetryableError):
+                self._fail(group, indices, result)
                 continue
-            source = encode_document(projection.document)
-            for index in targets:
-                actions.append(BulkAction(index, projection.doc_id, projection.version, None, source))
-                owners.append(number)
-        outcomes = self.writer.write(actions, deadline) if actions else []
-        if actions:
-            result.bulk_latencies_ms.extend(self.writer.stats.latencies_ms)
-            result.retried += self.writer.stats.retried_items
-        # One verdict per group, from its actions (one per index behind the alias): the most severe wins.
-        verdicts: dict[int, tuple[BulkAction, ItemResult]] = {}
-        for action, number, written in zip(actions, owners, outcomes, strict=True):
-            current = verdicts.get(number)
-            if current is None or _SEVERITY[written.outcome] > _SEVERITY[current[1].outcome]:
-                verdicts[number] = (action, written)
+            source = encode_document(group.document)
+            written += 1
+            for index in indices:
+                lines.append(action_line(index, group.doc_id, group.version, source))
+                targets.append((group, index))
+        if not lines:
+            return
+        outcomes = self.writer.write_lines(lines, deadline)
+        result.bulk_latencies_ms.extend(self.writer.stats.latencies_ms)
+        result.retried += self.writer.stats.retried_items
         stale_index = False
-        for number, (action, item) in verdicts.items():
-            group = groups[number]
+        for (group, index), item in _verdicts(targets, outcomes, one_line_each=len(targets) == written):
             outcome = item.outcome
             if outcome is Outcome.INDEXED or outcome is Outcome.DELETED:
-                if group.projection.tombstone:
+                if group.tombstone:
                     result.deleted += 1
                 else:
                     result.indexed += 1
@@ -201,7 +250,7 @@ class StreamProjector:
                     item.error_type or "rejected",
                     item.reason or "",
                     item.status,
-                    {"index": action.index},
+                    {"index": index},
                 )
                 poison.append((group.position, letter))
                 self._members[group.position] = group.members
@@ -259,3 +308,24 @@ def _describe(record: dict[str, Any]) -> dict[str, Any]:
 
 def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.05, deadline - time.monotonic())
+
+
+def _age(entry: tuple[int, Identity]) -> tuple[int, int]:
+    """Sort key putting a key's records newest first: highest version, then the later record."""
+    position, identity = entry
+    return -identity[2], -position
+
+
+def _verdicts(
+    targets: list[tuple[_Group, str]], outcomes: list[ItemResult], one_line_each: bool
+) -> Iterable[tuple[tuple[_Group, str], ItemResult]]:
+    """One outcome per group. A group with several lines (a reindex writes old and new index) takes the
+    most severe of them: stale only if stale everywhere, failed if failed anywhere."""
+    if one_line_each:
+        return zip(targets, outcomes, strict=True)  # one index per alias: the usual case
+    verdicts: dict[int, tuple[tuple[_Group, str], ItemResult]] = {}
+    for target, item in zip(targets, outcomes, strict=True):
+        current = verdicts.get(id(target[0]))
+        if current is None or _SEVERITY[item.outcome] > _SEVERITY[current[1].outcome]:
+            verdicts[id(target[0])] = (target, item)
+    return verdicts.values()
