@@ -28,15 +28,21 @@ from projector.transport import Transport
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode  # ASCII output: str → bytes is a plain copy
 
-_orjson_dumps: Callable[[Any], bytes] | None
+_dumps: Callable[[Any], bytes]
 _loads: Callable[[bytes], Any]
+
+
+def _stdlib_dumps(value: Any) -> bytes:
+    return _encode(value).encode()
+
+
 try:  # orjson, when bundled, serialises documents ~2.5x faster; the stdlib path is the fallback.
     import orjson
 
-    _orjson_dumps = orjson.dumps
+    _dumps = orjson.dumps
     _loads = orjson.loads
 except ImportError:  # pragma: no cover - exercised when the package is built without orjson
-    _orjson_dumps = None
+    _dumps = _stdlib_dumps
     _loads = json.loads
 _FILTER = "?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
 
@@ -331,14 +337,26 @@ class BulkWriter:
 
 def action_line(index: str, doc_id: str, version: int, source: bytes | None) -> bytes:
     """One NDJSON action (and its source line): index ``source``, or delete when it is None."""
-    op = "delete" if source is None else "index"
-    prefix = _META.get((op, index))
-    if prefix is None:
-        prefix = _META[(op, index)] = f'{{"{op}":{{"_index":{_encode(index)},"_id":'.encode()
     if source is None:
-        return b'%s%s,"version":%d,"version_type":"external"}}\n' % (prefix, _quote(doc_id), version)
+        prefix = _DELETE.get(index) or _prefix(_DELETE, "delete", index)
+        return b'%s%s,"version":%d,"version_type":"external"}}\n' % (prefix, encode_document(doc_id), version)
+    prefix = _INDEX.get(index) or _prefix(_INDEX, "index", index)
+    try:
+        quoted = _dumps(doc_id)
+    except TypeError:  # a lone surrogate: the stdlib escapes it
+        quoted = _stdlib_dumps(doc_id)
     # One formatting step builds the whole action line (no intermediate copies of the source).
-    return b'%s%s,"version":%d,"version_type":"external"}}\n%s\n' % (prefix, _quote(doc_id), version, source)
+    return b'%s%s,"version":%d,"version_type":"external"}}\n%s\n' % (prefix, quoted, version, source)
+
+
+def _prefix(cache: dict[str, bytes], op: str, index: str) -> bytes:
+    prefix = cache[index] = f'{{"{op}":{{"_index":{_encode(index)},"_id":'.encode()
+    return prefix
+
+
+_INDEX: dict[str, bytes] = {}
+_DELETE: dict[str, bytes] = {}
+"""The start of an action line, per index (index and delete actions)."""
 
 
 def _ndjson(action: BulkAction) -> bytes:
@@ -348,25 +366,9 @@ def _ndjson(action: BulkAction) -> bytes:
     return action_line(action.index, action.doc_id, action.version, source)
 
 
-def _quote(text: str) -> bytes:
-    """``text`` as a JSON string."""
-    if _orjson_dumps is not None:
-        try:
-            return _orjson_dumps(text)
-        except TypeError:  # a lone surrogate: the stdlib escapes it
-            pass
-    return _encode(text).encode()
-
-
-_META: dict[tuple[str, str], bytes] = {}
-"""Cached start of the action line per (operation, index)."""
-
-
-def encode_document(document: dict[str, Any]) -> bytes:
-    """Serialise a document the way the writer does (compact UTF-8 JSON)."""
-    if _orjson_dumps is not None:
-        try:
-            return _orjson_dumps(document)
-        except TypeError:  # orjson stops at 64-bit integers; the stdlib writes any integer exactly
-            pass
-    return _encode(document).encode()
+def encode_document(document: Any) -> bytes:
+    """Serialise a document (or any JSON value) the way the writer does: compact UTF-8 JSON."""
+    try:
+        return _dumps(document)
+    except TypeError:  # orjson: an integer beyond 64 bits or a lone surrogate; the stdlib writes both
+        return _stdlib_dumps(document)

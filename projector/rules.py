@@ -17,7 +17,7 @@ from typing import Any, TypeAlias
 
 from projector import convert
 from projector.convert import AttributeValue, JsonValue
-from projector.exceptions import PoisonRecordError
+from projector.exceptions import ConversionError, PoisonRecordError
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 MAX_VERSION = 2**63 - 2
@@ -128,8 +128,10 @@ def entity_of(image: Mapping[str, AttributeValue]) -> Entity | None:
     """The entity an item belongs to, or None when it is not projected."""
     kind = image.get("type")
     if kind is not None:
-        name = kind.get("S") if kind.__class__ is dict else None
-        return _BY_NAME.get(name) if name.__class__ is str else None
+        if kind.__class__ is not dict or len(kind) != 1:
+            raise ConversionError("the type attribute is not a DynamoDB attribute value")
+        name = kind.get("S")
+        return _BY_NAME.get(name) if name.__class__ is str else None  # another type: not projected
     pk = _key_text(image, "pk")
     sk = _key_text(image, "sk")
     if pk.startswith("LISTING#"):

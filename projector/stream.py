@@ -168,8 +168,12 @@ class StreamProjector:
         result: BatchResult,
     ) -> _Group | None:
         """What one key's records write: the newest state that converts (None if none does)."""
-        members = [position for position, _ in records_of_key]
-        newest_first = records_of_key if len(records_of_key) == 1 else sorted(records_of_key, key=_age)
+        if len(records_of_key) == 1:  # the usual key: one record in the batch
+            newest_first = records_of_key
+            members = [records_of_key[0][0]]
+        else:
+            newest_first = sorted(records_of_key, key=_age)
+            members = [position for position, _ in records_of_key]
         for position, (entity, doc_id, version, image, tombstone) in newest_first:
             record = records[position]
             try:
@@ -230,13 +234,14 @@ class StreamProjector:
         result.bulk_latencies_ms.extend(self.writer.stats.latencies_ms)
         result.retried += self.writer.stats.retried_items
         stale_index = False
+        tombstones = indexed = 0
         for (group, index), item in _verdicts(targets, outcomes, one_line_each=len(targets) == written):
             outcome = item.outcome
             if outcome is Outcome.INDEXED or outcome is Outcome.DELETED:
                 if group.tombstone:
-                    result.deleted += 1
+                    tombstones += 1
                 else:
-                    result.indexed += 1
+                    indexed += 1
             elif outcome is Outcome.STALE:
                 result.stale += 1
             elif outcome is Outcome.FAILED:
@@ -254,6 +259,8 @@ class StreamProjector:
                 )
                 poison.append((group.position, letter))
                 self._members[group.position] = group.members
+        result.indexed += indexed
+        result.deleted += tombstones
         if stale_index:
             self.aliases.invalidate()
 

@@ -1,13 +1,16 @@
 """Benchmark the projector against osmem (started here) and print its figures.
 
-    python scripts/bench_projector.py [--records 10000] [--naive-records 1000] [--b100-records 5000]
+    python scripts/bench_projector.py [--records 8000] [--rounds 2] [--naive-records 600]
+                                      [--b100-records 5000]
 
 The last line printed is one JSON object: records_per_s, ceiling_records_per_s, ratio_vs_ceiling,
 naive_records_per_s, ratio_vs_naive, client_cpu_ms_per_1k (batch 1,000), client_cpu_ms_per_1k_b100,
-cpu_path_vs_json_ratio, import_ms, peak_rss_mb (and a few more). Every round writes to fresh indices
-(osmem slows down after ~20,000 updates to one index). This machine is shared: the projector, the ceiling
-and the naive baseline take turns batch by batch, so load spikes hit all three alike; ``load_average``
-says how busy the machine was.
+straightforward_cpu_ms_per_1k and cpu_vs_straightforward_ratio, cpu_path_vs_json_ratio, import_ms,
+peak_rss_mb (and a few more). Every round writes to fresh indices (osmem slows down after ~20,000 updates
+to one index). This machine is shared: the projector, the ceiling, the naive baseline and the
+straightforward bulk projector take turns batch by batch (who goes first rotates; 8 batches give each the
+first turn twice a round), so load spikes hit all of them alike; ``load_average`` says how busy the
+machine was.
 
 Workload: batches of realistic (~1 KB per image) Listing and Review stream records in Lambda's event shape,
 mixed INSERT (new keys), MODIFY (existing keys, higher version) and REMOVE (tombstones).
@@ -404,7 +407,7 @@ def rss_probe(url: str, records: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Projector benchmark against osmem")
-    parser.add_argument("--records", type=int, default=6_000, help="records at batch 1,000, per round")
+    parser.add_argument("--records", type=int, default=8_000, help="records at batch 1,000, per round")
     parser.add_argument("--rounds", type=int, default=2, help="rounds over the workload (fresh indices each)")
     parser.add_argument("--b100-records", type=int, default=5_000, help="records at batch 100")
     parser.add_argument("--naive-records", type=int, default=600, help="naive baseline records per round")
