@@ -177,7 +177,10 @@ def scalar(attribute: AttributeValue) -> JsonValue:
 
 def number_value(attribute: AttributeValue) -> JsonValue:
     """An ``N`` field."""
-    text = attribute.get("N") if attribute.__class__ is dict else None
+    try:
+        text = attribute["N"]
+    except (KeyError, TypeError):
+        return scalar(attribute)
     if text.__class__ is str and len(attribute) == 1:
         return number(text)
     return scalar(attribute)
@@ -185,27 +188,36 @@ def number_value(attribute: AttributeValue) -> JsonValue:
 
 def string_list(attribute: AttributeValue) -> JsonValue:
     """An ``L`` of ``S`` field (or any other shape, such as an ``SS``)."""
-    elements = attribute.get("L") if attribute.__class__ is dict else None
-    if elements.__class__ is list and len(attribute) == 1:
+    try:
+        elements = attribute["L"]
         texts = []
         for element in elements:
-            text = element.get("S") if element.__class__ is dict else None
+            text = element["S"]
             if text.__class__ is not str or len(element) != 1:
                 return scalar(attribute)
             texts.append(text)
-        return texts
-    return scalar(attribute)
+    except (KeyError, TypeError):
+        return scalar(attribute)
+    return texts if len(attribute) == 1 else scalar(attribute)
 
 
 def lat_lon(attribute: AttributeValue) -> JsonValue:
     """An ``M`` of two ``N`` named ``lat`` and ``lon``: a geo point."""
-    members = attribute.get("M") if attribute.__class__ is dict else None
-    if members.__class__ is dict and len(attribute) == 1 and len(members) == 2:
-        lat, lon = members.get("lat"), members.get("lon")
-        if lat.__class__ is dict and lon.__class__ is dict and len(lat) == 1 and len(lon) == 1:
-            lat_text, lon_text = lat.get("N"), lon.get("N")
-            if lat_text.__class__ is str and lon_text.__class__ is str:
-                return {"lat": number(lat_text), "lon": number(lon_text)}
+    try:
+        members = attribute["M"]
+        lat, lon = members["lat"], members["lon"]
+        lat_text, lon_text = lat["N"], lon["N"]
+    except (KeyError, TypeError):
+        return scalar(attribute)
+    if (
+        lat_text.__class__ is str
+        and lon_text.__class__ is str
+        and len(attribute) == 1
+        and len(members) == 2
+        and len(lat) == 1
+        and len(lon) == 1
+    ):
+        return {"lat": number(lat_text), "lon": number(lon_text)}
     return scalar(attribute)
 
 

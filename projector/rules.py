@@ -223,17 +223,25 @@ def identify(record: Mapping[str, Any]) -> Identity | None:
         raise PoisonRecordError("malformed_record", f"unknown eventName {event!r}")
     # The usual shape inline (a thousand records a batch); anything else takes the functions above, which
     # decide the same way and name the problem.
-    kind = image.get("type")
-    name = kind.get("S") if kind.__class__ is dict else None
-    entity = _BY_NAME.get(name) if name.__class__ is str else entity_of(image)
+    try:
+        kind = image["type"]
+        entity = _BY_NAME[kind["S"]] if len(kind) == 1 else None
+    except (KeyError, TypeError):
+        entity = None
     if entity is None:
-        return None
-    attribute = image.get("id")
-    doc_id = attribute.get("S") if attribute.__class__ is dict else None
+        entity = entity_of(image)
+        if entity is None:
+            return None
+    try:
+        doc_id = image["id"]["S"]
+    except (KeyError, TypeError):
+        doc_id = None
     if doc_id.__class__ is not str or not 0 < len(doc_id) <= MAX_ID_BYTES // 4:
         doc_id = doc_id_of(entity, image)
-    attribute = image.get("version")
-    text = attribute.get("N") if attribute.__class__ is dict else None
+    try:
+        text = image["version"]["N"]
+    except (KeyError, TypeError):
+        text = None
     if text.__class__ is str and len(text) <= 18 and text.isdigit() and text.isascii() and text[0] != "0":
         version = int(text)  # at most 18 digits: below MAX_VERSION
     else:
@@ -258,7 +266,10 @@ def document_of(entity: Entity, image: Mapping[str, AttributeValue], doc_id: str
         if field.converter is not None:
             document[field.name] = field.converter(wire)
             continue
-        text = wire.get("S") if wire.__class__ is dict else None
+        try:
+            text = wire["S"]
+        except (KeyError, TypeError):  # not an S, or not an object: the generic converter decides
+            text = None
         document[field.name] = text if text.__class__ is str and len(wire) == 1 else convert.scalar(wire)
     return document
 

@@ -135,7 +135,9 @@ class StreamProjector:
         """
         result = BatchResult(records=len(records))
         poison: list[tuple[int, DeadLetter]] = []
-        keys: dict[tuple[str, str], list[tuple[int, Identity]]] = {}
+        identities: dict[int, Identity] = {}  # by position
+        first_of: dict[tuple[str, str], int] = {}  # each key's first record
+        all_of: dict[tuple[str, str], list[int]] = {}  # every record of the keys that have several
         for position, record in enumerate(records):
             try:
                 identity = identify(record)
@@ -145,16 +147,16 @@ class StreamProjector:
             if identity is None:
                 result.skipped += 1
                 continue
+            identities[position] = identity
             key = (identity[0].name, identity[1])
-            records_of_key = keys.get(key)
-            if records_of_key is None:
-                keys[key] = [(position, identity)]
-            else:
-                records_of_key.append((position, identity))
+            first = first_of.setdefault(key, position)
+            if first != position:
+                all_of.setdefault(key, [first]).append(position)
                 result.collapsed += 1
         groups = []
-        for records_of_key in keys.values():
-            group = self._group(records_of_key, records, poison, result)
+        for key, first in first_of.items():
+            members = all_of.get(key) or [first]
+            group = self._group(members, identities, records, poison, result)
             if group is not None:
                 groups.append(group)
         result.max_lag_ms = self._lag_ms(records)
@@ -162,32 +164,33 @@ class StreamProjector:
 
     def _group(
         self,
-        records_of_key: list[tuple[int, Identity]],
+        members: list[int],
+        identities: dict[int, Identity],
         records: Sequence[dict[str, Any]],
         poison: list[tuple[int, DeadLetter]],
         result: BatchResult,
     ) -> _Group | None:
-        """What one key's records write: the newest state that converts (None if none does)."""
-        if len(records_of_key) == 1:  # the usual key: one record in the batch
-            newest_first = records_of_key
-            members = [records_of_key[0][0]]
-        else:
-            newest_first = sorted(records_of_key, key=_age)
-            members = [position for position, _ in records_of_key]
-        for position, (entity, doc_id, version, image, tombstone) in newest_first:
+        """What one key's records (``members``, positions) write: the newest state that converts."""
+        # The item's state is the highest version; on equal versions, the later record.
+        newest_first = members
+        if len(members) > 1:
+            newest_first = sorted(
+                members, key=lambda position: (identities[position][2], position), reverse=True
+            )
+        for position in newest_first:
+            entity, doc_id, version, image, tombstone = identities[position]
             record = records[position]
             try:
                 if tombstone:
-                    document = tombstone_document(
-                        doc_id, record["dynamodb"].get("ApproximateCreationDateTime")
-                    )
+                    created = record["dynamodb"].get("ApproximateCreationDateTime")
+                    document = tombstone_document(doc_id, created)
                 else:
                     document = document_of(entity, image, doc_id)
             except PoisonRecordError as exc:
                 # The newest state cannot be projected: it goes to the dead-letter queue and the next
                 # newest is written in its place (still newer than what OpenSearch has).
                 poison.append((position, DeadLetter(record, exc.code, exc.reason, exc.status)))
-                members.remove(position)
+                members = [member for member in members if member != position]
                 continue
             if tombstone and is_ttl_delete(record):
                 result.ttl_deleted += 1
@@ -315,12 +318,6 @@ def _describe(record: dict[str, Any]) -> dict[str, Any]:
 
 def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.05, deadline - time.monotonic())
-
-
-def _age(entry: tuple[int, Identity]) -> tuple[int, int]:
-    """Sort key putting a key's records newest first: highest version, then the later record."""
-    position, identity = entry
-    return -identity[2], -position
 
 
 def _verdicts(
