@@ -140,7 +140,7 @@ class BulkWriter:
         self.stats = BulkStats()
         """Counters of the most recent :meth:`write` call."""
         self._sleep = sleep
-        self._deletes: frozenset[int] = frozenset()
+        self._deletes: frozenset[int] = frozenset()  # per call, like stats: one call at a time
 
     def write(self, actions: Sequence[BulkAction], deadline: float | None = None) -> list[ItemResult]:
         """Write ``actions``; retry what is retryable until ``deadline`` (``time.monotonic()`` seconds)."""
