@@ -341,12 +341,10 @@ def action_line(index: str, doc_id: str, version: int, source: bytes | None) -> 
         prefix = _DELETE.get(index) or _prefix(_DELETE, "delete", index)
         return b'%s%s,"version":%d,"version_type":"external"}}\n' % (prefix, encode_document(doc_id), version)
     prefix = _INDEX.get(index) or _prefix(_INDEX, "index", index)
-    try:
-        quoted = _dumps(doc_id)
-    except TypeError:  # a lone surrogate: the stdlib escapes it
-        quoted = _stdlib_dumps(doc_id)
     # One formatting step builds the whole action line (no intermediate copies of the source).
-    return b'%s%s,"version":%d,"version_type":"external"}}\n%s\n' % (prefix, quoted, version, source)
+    return b'%s%s,"version":%d,"version_type":"external"}}\n%s\n' % (
+        prefix, encode_document(doc_id), version, source,
+    )  # fmt: skip
 
 
 def _prefix(cache: dict[str, bytes], op: str, index: str) -> bytes:

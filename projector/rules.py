@@ -350,11 +350,23 @@ def project_record(record: Mapping[str, Any]) -> Projection | None:
     identity = identify(record)
     if identity is None:
         return None
-    entity, doc_id, version, image, tombstone = identity
+    entity, doc_id, version, _, tombstone = identity
+    return Projection(entity, doc_id, version, document_for(identity, record), tombstone)
+
+
+def document_for(identity: Identity, record: Mapping[str, Any]) -> dict[str, JsonValue]:
+    """What an identified record writes: its item's fields, or (REMOVE) its tombstone, dated by the
+    record's ``ApproximateCreationDateTime`` so a retried tombstone is identical.
+
+    Raises
+    ------
+    ConversionError
+        A projected attribute is not valid wire format.
+    """
+    entity, doc_id, _, image, tombstone = identity
     if tombstone:
-        deleted_at = record["dynamodb"].get("ApproximateCreationDateTime")
-        return Projection(entity, doc_id, version, tombstone_document(doc_id, deleted_at), tombstone=True)
-    return Projection(entity, doc_id, version, document_of(entity, image, doc_id))
+        return tombstone_document(doc_id, record["dynamodb"].get("ApproximateCreationDateTime"))
+    return document_of(entity, image, doc_id)
 
 
 def is_ttl_delete(record: Mapping[str, Any]) -> bool:

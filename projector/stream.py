@@ -15,15 +15,7 @@ from projector.aliases import AliasResolver
 from projector.bulk import BulkWriter, ItemResult, Outcome, action_line, encode_document
 from projector.dlq import DeadLetter, DeadLetterQueue
 from projector.exceptions import AliasMissingError, PoisonRecordError, ProjectorError, RetryableError
-from projector.rules import (
-    Entity,
-    Identity,
-    Projection,
-    document_of,
-    identify,
-    is_ttl_delete,
-    tombstone_document,
-)
+from projector.rules import Entity, Identity, document_for, identify, is_ttl_delete
 
 _ALIAS_ATTEMPTS = 3
 _NUMBERS = (int, float)
@@ -68,10 +60,6 @@ class _Group:
     tombstone: bool
     position: int
     members: list[int]
-
-    @property
-    def projection(self) -> Projection:
-        return Projection(self.entity, self.doc_id, self.version, self.document, self.tombstone)
 
 
 @dataclass(slots=True)
@@ -178,20 +166,17 @@ class StreamProjector:
                 members, key=lambda position: (identities[position][2], position), reverse=True
             )
         for position in newest_first:
-            entity, doc_id, version, image, tombstone = identities[position]
+            identity = identities[position]
             record = records[position]
             try:
-                if tombstone:
-                    created = record["dynamodb"].get("ApproximateCreationDateTime")
-                    document = tombstone_document(doc_id, created)
-                else:
-                    document = document_of(entity, image, doc_id)
+                document = document_for(identity, record)
             except PoisonRecordError as exc:
                 # The newest state cannot be projected: it goes to the dead-letter queue and the next
                 # newest is written in its place (still newer than what OpenSearch has).
                 poison.append((position, DeadLetter(record, exc.code, exc.reason, exc.status)))
                 members = [member for member in members if member != position]
                 continue
+            entity, doc_id, version, _, tombstone = identity
             if tombstone and is_ttl_delete(record):
                 result.ttl_deleted += 1
             return _Group(entity, doc_id, version, document, tombstone, position, members)

@@ -254,6 +254,23 @@ class CeilingRun:
         self.wall += self.walls[-1]
 
 
+def _plain_action(
+    record: dict[str, Any], prefix: str, deserializer: Any
+) -> tuple[str, str, int, dict[str, Any]]:
+    """(index, id, version, document) of one record the plain way, for the two baselines: boto3's
+    TypeDeserializer on the whole image, then the projected fields (Decimal values: json.dumps
+    default=float)."""
+    stream = record["dynamodb"]
+    image = stream.get("NewImage") or stream["OldImage"]
+    item = {key: deserializer.deserialize(value) for key, value in image.items()}
+    index = f"{prefix}{'listings' if item['type'] == 'Listing' else 'reviews'}-v1"
+    if record["eventName"] == "REMOVE":
+        tombstone = {"id": item["id"], "tombstone": True, "deletedAt": "2026-01-01T00:00:00Z"}
+        return index, item["id"], int(item["version"]) + 1, tombstone
+    fields = LISTING_FIELDS if item["type"] == "Listing" else REVIEW_FIELDS
+    return index, item["id"], int(item["version"]), {key: item[key] for key in fields if key in item}
+
+
 class NaiveRun:
     """One request per record, as a simple projector would do it (boto3's deserializer, json.dumps)."""
 
@@ -270,20 +287,10 @@ class NaiveRun:
     def step(self, records: list[dict[str, Any]]) -> None:
         started = time.perf_counter()
         for record in records:
-            stream = record["dynamodb"]
-            image = stream.get("NewImage") or stream["OldImage"]
-            item = {key: self.deserializer.deserialize(value) for key, value in image.items()}
-            index = f"{self.prefix}{'listings' if item['type'] == 'Listing' else 'reviews'}-v1"
-            if record["eventName"] == "REMOVE":
-                body = json.dumps({"id": item["id"], "tombstone": True, "deletedAt": "2026-01-01T00:00:00Z"})
-                version = int(item["version"]) + 1
-            else:
-                fields = LISTING_FIELDS if item["type"] == "Listing" else REVIEW_FIELDS
-                body = json.dumps({key: item[key] for key in fields if key in item}, default=float)
-                version = int(item["version"])
+            index, doc_id, version, document = _plain_action(record, self.prefix, self.deserializer)
             self.connection.request(
-                "PUT", f"/{index}/_doc/{item['id']}?version={version}&version_type=external", body,
-                {"Content-Type": "application/json"},
+                "PUT", f"/{index}/_doc/{doc_id}?version={version}&version_type=external",
+                json.dumps(document, default=float), {"Content-Type": "application/json"},
             )  # fmt: skip
             self.connection.getresponse().read()
         self.walls.append((time.perf_counter() - started) / len(records))
@@ -307,27 +314,10 @@ class StraightforwardRun:
 
     def step(self, records: list[dict[str, Any]]) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
-        deserialize = self.deserializer.deserialize
         lines = []
         for record in records:
-            stream = record["dynamodb"]
-            image = stream.get("NewImage") or stream["OldImage"]
-            item = {key: deserialize(value) for key, value in image.items()}
-            index = f"{self.prefix}{'listings' if item['type'] == 'Listing' else 'reviews'}-v1"
-            if record["eventName"] == "REMOVE":
-                document: dict[str, Any] = {
-                    "id": item["id"],
-                    "tombstone": True,
-                    "deletedAt": "2026-01-01T00:00:00Z",
-                }
-                version = int(item["version"]) + 1
-            else:
-                fields = LISTING_FIELDS if item["type"] == "Listing" else REVIEW_FIELDS
-                document = {key: item[key] for key in fields if key in item}
-                version = int(item["version"])
-            meta = {
-                "index": {"_index": index, "_id": item["id"], "version": version, "version_type": "external"}
-            }
+            index, doc_id, version, document = _plain_action(record, self.prefix, self.deserializer)
+            meta = {"index": {"_index": index, "_id": doc_id, "version": version, "version_type": "external"}}
             lines.append(json.dumps(meta))
             lines.append(json.dumps(document, default=float))
         body = ("\n".join(lines) + "\n").encode()
