@@ -8,6 +8,7 @@ attributes (``pk``, ``sk``, ``gsi1pk``, ``gsi1sk``), ``type`` and ``expiresAt`` 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,10 +60,24 @@ class Entity:
     """Index family, e.g. ``listings``: indices ``listings-v<N>``, aliases ``listings``/``listings-write``."""
     mapping_version: int
     fields: tuple[Field, ...]
-    """What reaches the document besides ``id`` (the document id, always present)."""
+    """What reaches the document besides ``id`` and ``version`` (always present: they come from the
+    record's identity, see :func:`identify`)."""
     id_key: str
     """Which key attribute holds ``<PREFIX>#<id>`` when the item has no ``id`` attribute: ``pk`` or ``sk``."""
     id_prefix: str
+    string_fields: tuple[tuple[str, str], ...] = dataclasses.field(init=False, repr=False, compare=False)
+    """(attribute, name) of the ``S`` fields, for :func:`document_of`."""
+    converted_fields: tuple[tuple[str, str, FieldConverter], ...] = dataclasses.field(
+        init=False, repr=False, compare=False
+    )
+    """(attribute, name, converter) of the other fields."""
+
+    def __post_init__(self) -> None:
+        # Split once, so converting a document needs no test per field to tell the two kinds apart.
+        strings = tuple((f.attribute, f.name) for f in self.fields if f.converter is None)
+        converted = tuple((f.attribute, f.name, f.converter) for f in self.fields if f.converter is not None)
+        object.__setattr__(self, "string_fields", strings)
+        object.__setattr__(self, "converted_fields", converted)
 
     def index(self, prefix: str = "") -> str:
         """The concrete index the mapping file describes, e.g. ``listings-v1``."""
@@ -90,7 +105,6 @@ LISTING = Entity(
         *_strings("currency"),
         Field("location", "location", convert.lat_lon),
         *_strings("city", "owner", "status", "createdAt", "updatedAt"),
-        _number("version"),
     ),
     id_key="pk",
     id_prefix="LISTING#",
@@ -103,7 +117,6 @@ REVIEW = Entity(
         *_strings("listingId"),
         _number("rating"),
         *_strings("text", "author", "createdAt"),
-        _number("version"),
     ),
     id_key="sk",
     id_prefix="REVIEW#",
@@ -249,28 +262,32 @@ def identify(record: Mapping[str, Any]) -> Identity | None:
     return entity, doc_id, version + 1 if tombstone else version, image, tombstone
 
 
-def document_of(entity: Entity, image: Mapping[str, AttributeValue], doc_id: str) -> dict[str, JsonValue]:
-    """The entity's fields of a live item as a JSON document (see :mod:`projector.convert`).
+def document_of(
+    entity: Entity, image: Mapping[str, AttributeValue], doc_id: str, version: int
+) -> dict[str, JsonValue]:
+    """A live item as a JSON document: ``id`` and ``version`` (as :func:`identify` read them) and the
+    entity's fields (see :mod:`projector.convert`).
 
     Raises
     ------
     ConversionError
         A projected attribute is not valid wire format.
     """
-    document: dict[str, JsonValue] = {"id": doc_id}
+    document: dict[str, JsonValue] = {"id": doc_id, "version": version}
     get = image.get
-    for field in entity.fields:
-        wire = get(field.attribute)
+    for attribute, name in entity.string_fields:
+        wire = get(attribute)
         if wire is None:
-            continue
-        if field.converter is not None:
-            document[field.name] = field.converter(wire)
             continue
         try:
             text = wire["S"]
         except (KeyError, TypeError):  # not an S, or not an object: the generic converter decides
             text = None
-        document[field.name] = text if text.__class__ is str and len(wire) == 1 else convert.scalar(wire)
+        document[name] = text if text.__class__ is str and len(wire) == 1 else convert.scalar(wire)
+    for attribute, name, converter in entity.converted_fields:
+        wire = get(attribute)
+        if wire is not None:
+            document[name] = converter(wire)
     return document
 
 
@@ -287,7 +304,7 @@ def project_item(image: Mapping[str, AttributeValue]) -> Projection | None:
         return None
     doc_id = doc_id_of(entity, image)
     version = version_of(entity, image)
-    return Projection(entity, doc_id, version, document_of(entity, image, doc_id))
+    return Projection(entity, doc_id, version, document_of(entity, image, doc_id, version))
 
 
 def project_tombstone(
@@ -363,10 +380,10 @@ def document_for(identity: Identity, record: Mapping[str, Any]) -> dict[str, Jso
     ConversionError
         A projected attribute is not valid wire format.
     """
-    entity, doc_id, _, image, tombstone = identity
+    entity, doc_id, version, image, tombstone = identity
     if tombstone:
         return tombstone_document(doc_id, record["dynamodb"].get("ApproximateCreationDateTime"))
-    return document_of(entity, image, doc_id)
+    return document_of(entity, image, doc_id, version)
 
 
 def is_ttl_delete(record: Mapping[str, Any]) -> bool:
