@@ -44,6 +44,10 @@ try:  # orjson, when bundled, serialises documents ~2.5x faster; the stdlib path
 except ImportError:  # pragma: no cover - exercised when the package is built without orjson
     _dumps = _stdlib_dumps
     _loads = json.loads
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+"""Half the 10 MiB request limit of the smallest domains."""
+DEFAULT_MAX_ACTIONS = 1000
+"""A Lambda batch of up to 1,000 records goes out in one request (one round trip)."""
 _FILTER = "?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
 
 
@@ -128,8 +132,8 @@ class BulkWriter:
     def __init__(
         self,
         transport: Transport,
-        max_bytes: int = 5 * 1024 * 1024,
-        max_actions: int = 500,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_actions: int = DEFAULT_MAX_ACTIONS,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -207,6 +211,9 @@ class BulkWriter:
         size = sum(map(len, lines)) if whole else sum(len(lines[position]) for position in pending)
         if len(pending) <= self.max_actions and size <= self.max_bytes:
             return [pending]  # the usual case: the whole batch fits one request
+        step = self.max_actions
+        if size <= self.max_bytes:  # only the count splits: equal slices
+            return [pending[start : start + step] for start in range(0, len(pending), step)]
         chunks: list[list[int]] = []
         chunk: list[int] = []
         size = 0

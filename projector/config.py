@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from projector.bulk import DEFAULT_MAX_ACTIONS, DEFAULT_MAX_BYTES
 from projector.exceptions import ConfigError
 from projector.transport import AUTH_MODES
 
@@ -21,8 +22,8 @@ class Config:
     dead_letter_queue_url: str
     opensearch_auth: str = "sigv4"
     region: str | None = None
-    bulk_max_bytes: int = 5 * 1024 * 1024
-    bulk_max_actions: int = 500
+    bulk_max_bytes: int = DEFAULT_MAX_BYTES
+    bulk_max_actions: int = DEFAULT_MAX_ACTIONS
     tombstone_retention_hours: float = 48.0
     log_item_contents: bool = False
     index_prefix: str = ""
@@ -67,8 +68,8 @@ class Config:
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
         if auth != "none" and auth in AUTH_MODES and not region:
             problems.append(f"OPENSEARCH_AUTH={auth} needs AWS_REGION")
-        max_bytes = integer("BULK_MAX_BYTES", 5 * 1024 * 1024, 1024, 100 * 1024 * 1024)
-        max_actions = integer("BULK_MAX_ACTIONS", 500, 1, 10_000)
+        max_bytes = integer("BULK_MAX_BYTES", DEFAULT_MAX_BYTES, 1024, 100 * 1024 * 1024)
+        max_actions = integer("BULK_MAX_ACTIONS", DEFAULT_MAX_ACTIONS, 1, 10_000)
         retention_raw = env.get("TOMBSTONE_RETENTION_HOURS", "").strip()
         retention = 48.0
         if retention_raw:

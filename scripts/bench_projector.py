@@ -233,11 +233,16 @@ class CeilingRun:
     """The same documents as pre-built NDJSON (what the projector sends), posted on one connection."""
 
     def __init__(self, url: str, batches: list[list[dict[str, Any]]]) -> None:
+        from projector.bulk import DEFAULT_MAX_ACTIONS
+
         prefix = _fresh_indices(url)
         self.bodies: list[list[bytes]] = []
         for batch in batches:
             lines = _bulk_lines(batch, prefix)
-            self.bodies.append([b"".join(lines[start : start + 500]) for start in range(0, len(lines), 500)])
+            step = DEFAULT_MAX_ACTIONS  # as the projector splits them
+            self.bodies.append(
+                [b"".join(lines[start : start + step]) for start in range(0, len(lines), step)]
+            )
         self.connection = _connect(url)
         self.wall = 0.0
         self.walls: list[float] = []  # per batch

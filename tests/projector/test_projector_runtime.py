@@ -30,7 +30,7 @@ GOOD = {"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200", "DEAD_LETTER_QUEUE_URL":
 
 def test_config_defaults() -> None:
     config = Config.from_env({**GOOD, "OPENSEARCH_AUTH": "none"})
-    assert config.bulk_max_bytes == 5 * 1024 * 1024 and config.bulk_max_actions == 500
+    assert config.bulk_max_bytes == 5 * 1024 * 1024 and config.bulk_max_actions == 1000
     assert config.tombstone_retention_hours == 48 and config.log_item_contents is False
 
 

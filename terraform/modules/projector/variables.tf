@@ -159,7 +159,7 @@ variable "settings" {
   description = "Projector tuning (docs/design.md §5): bulk caps, tombstone retention (hours, > 24), whether to log item contents."
   type = object({
     bulk_max_bytes            = optional(number, 5242880)
-    bulk_max_actions          = optional(number, 500)
+    bulk_max_actions          = optional(number, 1000)
     tombstone_retention_hours = optional(number, 48)
     log_item_contents         = optional(bool, false)
   })

@@ -89,7 +89,7 @@ run "defaults_are_bounded_traced_and_least_privilege" {
       one(aws_lambda_function.this.environment).variables["DEAD_LETTER_QUEUE_URL"] == "https://sqs.us-east-1.amazonaws.com/123456789012/cqrs-test-queue" &&
       one(aws_lambda_function.this.environment).variables["TOMBSTONE_RETENTION_HOURS"] == "48" &&
       one(aws_lambda_function.this.environment).variables["LOG_ITEM_CONTENTS"] == "false" &&
-      one(aws_lambda_function.this.environment).variables["BULK_MAX_ACTIONS"] == "500"
+      one(aws_lambda_function.this.environment).variables["BULK_MAX_ACTIONS"] == "1000"
     )
     error_message = "the environment must carry docs/design.md §5's variables"
   }
