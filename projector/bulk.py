@@ -294,23 +294,22 @@ class BulkWriter:
         last_error: dict[int, ItemResult],
         attempt: int,
     ) -> None:
+        deletes = self._deletes
+        if not deletes and _none_failed(body, len(chunk)):
+            # The usual case: no need to build and read a thousand item objects.
+            success = ItemResult(Outcome.INDEXED, 200, attempts=attempt)
+            for position in chunk:
+                results[position] = success
+            return
         try:
-            answer = _loads(body)
-            items, body_errors = answer["items"], answer.get("errors")
-        except (ValueError, KeyError, TypeError, AttributeError):
+            items = _loads(body)["items"]
+        except (ValueError, KeyError, TypeError):
             self._retry_all(chunk, retry_later, last_error, "bad_response", "unparseable _bulk response", 200)
             return
         if not isinstance(items, list) or len(items) != len(chunk):
             self._retry_all(
                 chunk, retry_later, last_error, "bad_response", "_bulk response item count differs", 200
             )
-            return
-        deletes = self._deletes
-        if body_errors is False and not deletes:
-            # No item failed (OpenSearch's own summary): the usual case needs no look at each item.
-            success = ItemResult(Outcome.INDEXED, 200, attempts=attempt)
-            for position in chunk:
-                results[position] = success
             return
         # Successes share one result per status (results are immutable): no object per item.
         indexed = {
@@ -340,6 +339,17 @@ class BulkWriter:
                 last_error[position] = ItemResult(Outcome.FAILED, status, error_type, reason)
             else:
                 results[position] = ItemResult(Outcome.POISON, status, error_type, reason, attempt)
+
+
+def _none_failed(body: bytes, actions: int) -> bool:
+    """Whether a ``_bulk`` answer says that none of its ``actions`` items failed, read without parsing it:
+    OpenSearch's ``"errors":false`` among the first keys, and one ``"status":`` key per item.
+
+    Neither text can occur inside a JSON string (its quotes would be escaped), and an answer without
+    failures has no error objects, so the only ``status`` keys are the items'. An answer that does not
+    match exactly (other formatting, a count that differs) is parsed in full.
+    """
+    return body.find(b'"errors":false', 0, 64) != -1 and body.count(b'"status":') == actions
 
 
 def action_line(index: str, doc_id: str, version: int, source: bytes | None) -> bytes:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
-from projector_testkit import Env, Search, Table, next_id
+from projector_testkit import Env, Scripted, ScriptedServer, Search, Table, next_id
 
 from devstack.servers import ChildServer
 from projector import handler
@@ -44,3 +44,17 @@ def env(moto_server: ChildServer, osmem: ChildServer, configure: Callable[..., N
     return Env(
         Table(moto_server.url), Search(osmem.url, prefix), queue_url, sqs, prefix, osmem.url, moto_server.url
     )
+
+
+@pytest.fixture
+def scripted() -> Iterator[Scripted]:
+    servers: list[ScriptedServer] = []
+
+    def make(replies: list[bytes | None]) -> ScriptedServer:
+        server = ScriptedServer(replies)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.close()

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import socket
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import boto3
 
@@ -191,3 +194,60 @@ class Env:
             for message in messages:
                 letters.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class ScriptedServer:
+    """A loopback server that answers each request with the next scripted raw reply (None: close)."""
+
+    def __init__(self, replies: list[bytes | None]) -> None:
+        self.replies = replies
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.replies:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            reader = conn.makefile("rb")
+            try:
+                self._answer(conn, reader)
+            finally:
+                reader.close()  # the socket's descriptor stays open while its reader does
+                conn.close()
+
+    def _answer(self, conn: socket.socket, reader: BinaryIO) -> None:
+        while self.replies:
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                line = reader.readline()
+                if not line:
+                    return
+                head += line
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            self.requests.append(head + reader.read(length))
+            reply = self.replies.pop(0)
+            if reply is None:
+                return
+            conn.sendall(reply)
+            if self.replies and self.replies[0] is None:  # close right after this reply
+                self.replies.pop(0)
+                return
+            if b"Connection: close" in reply or b"HTTP/1.0" in reply:
+                return
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+Scripted = Callable[[list[bytes | None]], ScriptedServer]
+"""The ``scripted`` fixture: start a :class:`ScriptedServer` with these replies."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from projector_testkit import Env, listing
+from projector_testkit import Env, Scripted, listing
 
 from devstack.servers import ChildServer, free_port
 from projector.bulk import BulkAction, BulkWriter, Outcome, RetryPolicy
@@ -47,6 +47,73 @@ def test_each_item_outcome(osmem: ChildServer) -> None:
     assert [result.outcome for result in again] == [Outcome.STALE, Outcome.STALE, Outcome.DELETED]
     assert again[0].status == 409 and again[0].error_type == "version_conflict_engine_exception"
     assert writer.stats.requests == 1
+
+
+def _answer(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(body),
+        body,
+    )
+
+
+_CREATED = b'{"index":{"_index":"x","_id":"%s","_version":5,"result":"created","status":201}}'
+
+
+@pytest.mark.parametrize(
+    ("body", "statuses"),
+    [
+        # What OpenSearch answers through the writer's filter_path: recognised without parsing.
+        (b'{"errors":false,"items":[{"index":{"status":201}},{"index":{"status":200}}]}', [200, 200]),
+        # Unfiltered; an id holding the text "status": (escaped in JSON) must not count as an item.
+        (
+            b'{"took":3,"errors":false,"items":['
+            + _CREATED % b"a"
+            + b","
+            + _CREATED % b'b\\"status\\":1'
+            + b"]}",
+            [200, 200],
+        ),
+        # Other formatting is read item by item.
+        (
+            b'{\n  "errors" : false,\n  "items" : [{"index":{"status":201}}, {"index":{"status":201}}]\n}',
+            [201, 201],
+        ),
+        (
+            b'{"errors":true,"items":[{"index":{"status":201}},{"index":{"status":409,"error":{"type":"v"}}}]}',
+            [201, 409],
+        ),
+    ],
+)
+def test_bulk_answers_are_read_item_by_item_unless_none_failed(
+    scripted: Scripted, body: bytes, statuses: list[int]
+) -> None:
+    server = scripted([_answer(body)])
+    writer = BulkWriter(Transport(server.url))
+    results = writer.write([BulkAction("x", "a", 5, {"id": "a"}), BulkAction("x", "b", 5, {"id": "b"})])
+    assert [result.status for result in results] == statuses
+    assert results[0].outcome is Outcome.INDEXED
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"errors":false,"items":[{"index":{"status":201}}]}',  # one item for two actions
+        b'{"errors":false,"items":[{"index":{"status":201}},{"index":{"status":201}},{"index":{"status":201}}]}',
+        b'{"errors":false,"items":{"index":{"status":201}}}',
+        b"<html>proxy error</html>",
+        b'["errors"]',
+    ],
+)
+def test_a_bulk_answer_that_does_not_match_the_request_is_retried_then_failed(
+    scripted: Scripted, body: bytes
+) -> None:
+    server = scripted([_answer(body)] * 50)
+    writer = BulkWriter(Transport(server.url), retry=RetryPolicy(base_seconds=0.01, min_request_seconds=0.05))
+    actions = [BulkAction("x", "a", 5, {"id": "a"}), BulkAction("x", "b", 5, {"id": "b"})]
+    results = writer.write(actions, deadline=time.monotonic() + 0.5)
+    assert [result.outcome for result in results] == [Outcome.FAILED, Outcome.FAILED]
+    assert {result.error_type for result in results} == {"bad_response"}
+    assert writer.stats.requests > 1  # retried first
 
 
 def test_unreachable_opensearch_is_reported_after_retrying_until_the_deadline() -> None:
