@@ -115,6 +115,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if result is not None:
             _report(run, result, event, (time.perf_counter() - started) * 1000.0)
     finally:
+        processor.release()
         if collecting:
             gc.enable()
         run.metrics.flush_metrics()

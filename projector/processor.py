@@ -57,6 +57,19 @@ class ProjectorBatchProcessor(BatchProcessor):
             return [("success", None, record) for record in self.records]
         return super().process()
 
+    def release(self) -> None:
+        """Let go of the batch's records once its response is built (``result`` stays, for inspection).
+
+        Powertools keeps a batch until the next one arrives, so a reused processor would hold the previous
+        event while Lambda parses the next (two batches in memory) and free it inside the next invocation;
+        released, the runtime frees it as soon as the handler returns.
+        """
+        self.records = []
+        self.success_messages.clear()
+        self.fail_messages.clear()
+        self.exceptions.clear()
+        self._failures = {}
+
     def _process_record(self, record: dict[str, Any]) -> SuccessResponse | FailureResponse:
         # Successes skip the per-record wrapper object; failures take Powertools' own path, whose record
         # handler raises the recorded error.
