@@ -9,9 +9,7 @@ from projector.exceptions import TransportError
 from projector.transport import Transport
 
 
-def test_content_length_chunked_and_close_delimited_answers(
-    scripted: Scripted,
-) -> None:
+def test_content_length_chunked_and_close_delimited_answers(scripted: Scripted) -> None:
     server = scripted(
         [
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
@@ -31,9 +29,7 @@ def test_content_length_chunked_and_close_delimited_answers(
     assert b"Content-Length: 7\r\n" in post and b"Content-Type: application/json\r\n" in post
 
 
-def test_http_1_0_answer_closes_and_head_has_no_body(
-    scripted: Scripted,
-) -> None:
+def test_http_1_0_answer_closes_and_head_has_no_body(scripted: Scripted) -> None:
     server = scripted(
         [
             b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}",
@@ -49,9 +45,7 @@ def test_http_1_0_answer_closes_and_head_has_no_body(
     assert server.connections == 2  # the HTTP/1.0 answer ended its connection
 
 
-def test_stale_keep_alive_connection_is_retried_once(
-    scripted: Scripted,
-) -> None:
+def test_stale_keep_alive_connection_is_retried_once(scripted: Scripted) -> None:
     server = scripted(
         [
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1",
@@ -80,9 +74,7 @@ def test_broken_answers_are_transport_errors(scripted: Scripted, reply: bytes) -
         Transport(server.url, read_timeout=5.0).request("GET", "/")
 
 
-def test_a_fresh_connection_closed_without_answer_is_an_error(
-    scripted: Scripted,
-) -> None:
+def test_a_fresh_connection_closed_without_answer_is_an_error(scripted: Scripted) -> None:
     server = scripted([None])
     with pytest.raises(TransportError, match="without answering"):
         Transport(server.url).request("GET", "/")
