@@ -271,7 +271,7 @@ def test_benchmark_script_runs_and_prints_its_figures() -> None:
         "import_ms", "peak_rss_mb", "straightforward_cpu_ms_per_1k", "cpu_vs_straightforward_ratio",
     ):  # fmt: skip
         assert isinstance(figures[key], int | float) and figures[key] > 0, key
-    assert figures["failed_records"] == 0
+    assert figures["failed_records"] == 0 and figures["straightforward_failed_items"] == 0
 
 
 def test_tracer_only_inside_lambda_and_not_when_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
