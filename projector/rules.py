@@ -71,6 +71,9 @@ class Entity:
         init=False, repr=False, compare=False
     )
     """(attribute, name, converter) of the other fields."""
+    template: dict[str, None] = dataclasses.field(init=False, repr=False, compare=False)
+    """Every document key in order (``id``, ``version``, then the fields): :func:`document_of` fills a copy,
+    a dict already sized for the whole document, instead of growing a new one key by key."""
 
     def __post_init__(self) -> None:
         # Split once, so converting a document needs no test per field to tell the two kinds apart.
@@ -78,6 +81,10 @@ class Entity:
         converted = tuple((f.attribute, f.name, f.converter) for f in self.fields if f.converter is not None)
         object.__setattr__(self, "string_fields", strings)
         object.__setattr__(self, "converted_fields", converted)
+        names = ["id", "version", *(name for _, name in strings), *(name for _, name, _ in converted)]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: two fields share a document name")
+        object.__setattr__(self, "template", dict.fromkeys(names))
 
     def index(self, prefix: str = "") -> str:
         """The concrete index the mapping file describes, e.g. ``listings-v1``."""
@@ -273,11 +280,14 @@ def document_of(
     ConversionError
         A projected attribute is not valid wire format.
     """
-    document: dict[str, JsonValue] = {"id": doc_id, "version": version}
+    document: dict[str, JsonValue] = entity.template.copy()
+    document["id"] = doc_id
+    document["version"] = version
     get = image.get
     for attribute, name in entity.string_fields:
         wire = get(attribute)
         if wire is None:
+            del document[name]
             continue
         try:
             text = wire["S"]
@@ -286,7 +296,9 @@ def document_of(
         document[name] = text if text.__class__ is str and len(wire) == 1 else convert.scalar(wire)
     for attribute, name, converter in entity.converted_fields:
         wire = get(attribute)
-        if wire is not None:
+        if wire is None:
+            del document[name]
+        else:
             document[name] = converter(wire)
     return document
 

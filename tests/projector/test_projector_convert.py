@@ -11,6 +11,7 @@ from projector_testkit import Env, listing
 
 from projector import convert
 from projector.exceptions import ConversionError
+from projector.rules import LISTING, Entity, Field, document_of
 
 EVERY_TYPE = {
     "pk": {"S": "MISC#1"},
@@ -134,3 +135,20 @@ def test_the_short_decimal_fast_path_is_exact_or_refuses(text: str) -> None:
         return
     converted = convert.number(text)
     assert Decimal(repr(converted)) == Decimal(text)
+
+
+def test_a_document_holds_the_projected_attributes_present_in_the_item_in_rule_order() -> None:
+    full = listing("d1", 3)
+    assert list(document_of(LISTING, full, "d1", 3)) == list(LISTING.template)
+    absent = ("description", "tags", "city")
+    sparse = {key: value for key, value in full.items() if key not in absent}
+    document = document_of(LISTING, sparse, "d1", 3)
+    # Absent attributes are absent from the document (not null), and the copied template is untouched.
+    assert list(document) == [name for name in LISTING.template if name not in absent]
+    assert document["id"] == "d1" and document["version"] == 3 and document["price"] == 1250.5
+    assert set(LISTING.template.values()) == {None}
+
+
+def test_two_fields_with_one_document_name_are_refused() -> None:
+    with pytest.raises(ValueError, match="share a document name"):
+        Entity("Thing", "things", 1, (Field("a", "x"), Field("b", "x")), "pk", "THING#")
