@@ -48,7 +48,9 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 """Half the 10 MiB request limit of the smallest domains."""
 DEFAULT_MAX_ACTIONS = 1000
 """A Lambda batch of up to 1,000 records goes out in one request (one round trip)."""
-_FILTER = "?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
+_FILTER = "?filter_path=errors,items.*.status,items.*.error"
+"""Statuses and whole error objects. Naming the error's leaves (``items.*.error.type``, ...) instead made
+osmem take 6-11 % longer per request (paired requests of one body); the whole object costs about nothing."""
 
 
 class Outcome(Enum):

@@ -35,6 +35,7 @@ def test_each_item_outcome(osmem: ChildServer) -> None:
         Outcome.DELETED,
     ]
     assert first[1].status == 400 and first[1].error_type == "mapper_parsing_exception"
+    assert first[1].reason and "rating" in first[1].reason  # the reason survives the writer's filter_path
     assert first[2].error_type == "strict_dynamic_mapping_exception"
     assert first[3].status == 404
     again = writer.write(
