@@ -10,6 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# tests/ has no __init__.py and several conftest.py, so mypy checks each test directory on its own
+# (one run for them all would stop at "Duplicate module named conftest") and the top-level files together.
+TEST_DIRS = sorted(d.name for d in (ROOT / "tests").iterdir() if d.is_dir() and any(d.rglob("*.py")))
+TOP_LEVEL_TESTS = sorted(f"tests/{f.name}" for f in (ROOT / "tests").glob("*.py"))
 
 
 @pytest.mark.parametrize(
@@ -17,9 +21,19 @@ BIN = Path(sys.executable).parent
     [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
-        ["mypy"],
+        ["mypy"],  # the packages listed in pyproject.toml
+        ["mypy", "scripts"],
+        ["mypy", *TOP_LEVEL_TESTS],
+        *(["mypy", f"tests/{name}"] for name in TEST_DIRS),
     ],
-    ids=["ruff-check", "ruff-format", "mypy"],
+    ids=[
+        "ruff-check",
+        "ruff-format",
+        "mypy",
+        "mypy-scripts",
+        "mypy-tests",
+        *(f"mypy-tests-{n}" for n in TEST_DIRS),
+    ],
 )
 def test_tool_is_clean(command: list[str]) -> None:
     result = subprocess.run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -26,7 +27,7 @@ def orphan() -> Iterator[Endpoint]:
     endpoint.close()
 
 
-def post(endpoint: Endpoint, query: str, **variables: object) -> dict[str, object]:
+def post(endpoint: Endpoint, query: str, **variables: Any) -> dict[str, object]:
     headers = {"Authorization": issue_token("alice", SECRET)}
     response = requests.post(
         endpoint.url, json={"query": query, "variables": variables}, headers=headers, timeout=30

@@ -32,7 +32,7 @@ def partition(api: Api, listing_id: str) -> list[str]:
 
 def searchable_reviews(api: Api, listing_id: str) -> set[str]:
     """Review ids the read alias `reviews` (tombstones filtered out) returns for a listing."""
-    body = {"size": 200, "query": {"term": {"listingId": listing_id}}}
+    body: dict[str, Any] = {"size": 200, "query": {"term": {"listingId": listing_id}}}
     answer = requests.post(
         f"{api.projector_env['OPENSEARCH_ENDPOINT']}/reviews/_search", json=body, timeout=10
     )

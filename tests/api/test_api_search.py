@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -122,7 +123,7 @@ def test_text_search_matches_words_and_never_parses_user_text(
 def test_filters_select_exactly_the_matching_listings(
     api: Api, marker: str, seeded: list[dict[str, Any]]
 ) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = [
         ({"categories": ["HOUSE", "LAND"]}, lambda s: s["category"] in {"HOUSE", "LAND"}),
         ({"tags": ["balcony", "garden"]}, lambda s: {"balcony", "garden"} <= set(s["tags"])),
         ({"minPrice": 100, "maxPrice": 1000}, lambda s: 100 <= s["price"] <= 1000),

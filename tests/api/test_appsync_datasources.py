@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -229,7 +230,7 @@ def test_one_item_transactions_answer_exactly_as_moto_transactions_do(
     table); its answers must be indistinguishable from a real TransactWriteItems."""
     commands.invoke({"operation": "PutItem", "key": key("one"), "attributeValues": {"version": {"N": 3}}})
     fails = {"expression": "attribute_not_exists(pk)", "returnValuesOnConditionCheckFailure": True}
-    transaction = {
+    transaction: dict[str, Any] = {
         "operation": "TransactWriteItems",
         "transactItems": [{"table": table, "operation": "PutItem", "key": key("one"), "condition": fails}],
     }

@@ -55,7 +55,7 @@ def test_subscriptions_name_mutations_that_return_their_type() -> None:
     for name, field in SCHEMA.subscription_type.fields.items():
         assert field.ast_node is not None
         [subscribe] = [d for d in field.ast_node.directives if d.name.value == "aws_subscribe"]
-        mutations = [value.value for value in subscribe.arguments[0].value.values]  # type: ignore[attr-defined]
+        mutations = [value.value for value in subscribe.arguments[0].value.values]
         for mutation in mutations:
             assert mutation in SCHEMA.mutation_type.fields, f"{name} names unknown mutation {mutation}"
             returned = _object(SCHEMA.mutation_type.fields[mutation].type)

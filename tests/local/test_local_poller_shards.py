@@ -103,7 +103,8 @@ def scripted() -> ScriptedStreams:
 
 
 def test_children_wait_for_their_parent_and_every_page_of_shards_is_read(tmp_path: Path) -> None:
-    streams, seen = scripted(), []
+    streams = scripted()
+    seen: list[str] = []
     poller = make_poller(streams, tmp_path / "checkpoint.json", seen)
 
     poller.drain()
@@ -117,7 +118,8 @@ def test_children_wait_for_their_parent_and_every_page_of_shards_is_read(tmp_pat
 
 
 def test_a_restart_skips_finished_parents_and_resumes_children(tmp_path: Path) -> None:
-    streams, seen = scripted(), []
+    streams = scripted()
+    seen: list[str] = []
     make_poller(streams, tmp_path / "checkpoint.json", seen).drain()
     streams.records["child"].append(record("c3", 12))
     seen.clear()
@@ -144,7 +146,8 @@ class Flaky(ScriptedStreams):
 
 
 def test_stream_errors_are_retried_from_the_checkpoint(tmp_path: Path) -> None:
-    streams, seen = Flaky(failures=3), []
+    streams = Flaky(failures=3)
+    seen: list[str] = []
     poller = make_poller(streams, tmp_path / "checkpoint.json", seen)
     worker = threading.Thread(target=poller.run)
     worker.start()

@@ -81,7 +81,7 @@ def eventually(check: Callable[[], Any], timeout_s: float = 20.0, what: str = ""
 
 def search_docs(stack: LocalStack, ids: list[str], alias: str = "listings") -> dict[str, dict[str, Any]]:
     """The documents behind a read alias, by id, with their external versions."""
-    body = {"query": {"ids": {"values": ids}}, "size": len(ids), "version": True}
+    body: dict[str, Any] = {"query": {"ids": {"values": ids}}, "size": len(ids), "version": True}
     answer = requests.post(f"{stack.info['search_endpoint']}/{alias}/_search", json=body, timeout=10)
     answer.raise_for_status()
     return {

@@ -7,7 +7,6 @@ import json
 import random
 import threading
 from collections.abc import Iterable
-from typing import Any
 
 import pytest
 from opshelpers import OpsEnv, listing_item, new_version, review_item
@@ -17,7 +16,7 @@ from ops.backfill import BackfillIncomplete, backfill
 from ops.errors import CheckpointError
 from ops.progress import Progress
 from ops.ratelimit import RateLimiter
-from ops.writer import ProjectionWriter, Tally
+from ops.writer import Item, ProjectionWriter, Tally
 
 
 def _seed(env: OpsEnv, listings: int, reviews: int = 0) -> None:
@@ -65,7 +64,7 @@ class _StopAfter(ProjectionWriter):
         super().__init__(inner.transport, inner.targets, inner.write_seconds)
         self.pages, self.stop = pages, stop
 
-    def write_items(self, items: Iterable[dict[str, Any]]) -> Tally:
+    def write_items(self, items: Iterable[Item]) -> Tally:
         tally = super().write_items(items)
         self.pages -= 1
         if self.pages <= 0:

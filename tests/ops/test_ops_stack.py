@@ -11,12 +11,14 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devstack.servers import ChildServer
 from ops.errors import StackConfigError, StackNotFoundError
 from ops.stack import (
+    SearchAuth,
     Stack,
     dynamodb_client,
     find_stack,
@@ -146,7 +148,7 @@ def test_clients_reach_the_local_servers(moto_server: ChildServer, osmem: ChildS
     assert opensearch_client(stack).info()["version"]["distribution"] == "opensearch"
 
 
-def _stack_fields(moto: str, osmem: str) -> dict[str, object]:
+def _stack_fields(moto: str, osmem: str) -> dict[str, Any]:
     values = _stack_values(moto, osmem)
     return {f.name: values[f.name] for f in dataclasses.fields(Stack) if f.name in values} | {
         "search_endpoint": osmem,
@@ -183,15 +185,15 @@ def recorder() -> Iterator[str]:
 @pytest.mark.parametrize(
     ("auth", "service"), [("sigv4", "/es/aws4_request"), ("sigv4-aoss", "/aoss/aws4_request")]
 )
-def test_deployed_search_requests_are_signed(recorder: str, auth: str, service: str) -> None:
-    stack = dataclasses.replace(Stack(**_stack_fields(recorder, recorder)), search_auth=auth)  # type: ignore[arg-type]
+def test_deployed_search_requests_are_signed(recorder: str, auth: SearchAuth, service: str) -> None:
+    stack = dataclasses.replace(Stack(**_stack_fields(recorder, recorder)), search_auth=auth)
     opensearch_client(stack).info()
     assert service in _Recorder.seen[-1]["Authorization"]
     assert _Recorder.seen[-1]["Authorization"].startswith("AWS4-HMAC-SHA256")
 
 
 def test_local_search_requests_are_not_signed(recorder: str) -> None:
-    opensearch_client(Stack(**_stack_fields(recorder, recorder))).info()  # type: ignore[arg-type]
+    opensearch_client(Stack(**_stack_fields(recorder, recorder))).info()
     assert "Authorization" not in _Recorder.seen[-1]
 
 
@@ -202,7 +204,7 @@ def test_a_local_stack_needs_no_aws_credentials(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    stack = Stack(**_stack_fields(moto_server.url, moto_server.url))  # type: ignore[arg-type]
+    stack = Stack(**_stack_fields(moto_server.url, moto_server.url))
     assert isinstance(dynamodb_client(stack).list_tables()["TableNames"], list)
 
 

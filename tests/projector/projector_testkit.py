@@ -81,7 +81,7 @@ class Table:
 
 def lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A boto3 ``get_records`` record as Lambda delivers it (epoch-seconds time, source ARN, region)."""
-    shaped = json.loads(json.dumps(record, default=_wire_default))
+    shaped: dict[str, Any] = json.loads(json.dumps(record, default=_wire_default))
     created = record["dynamodb"].get("ApproximateCreationDateTime")
     if created is not None:
         shaped["dynamodb"]["ApproximateCreationDateTime"] = float(int(created.timestamp()))

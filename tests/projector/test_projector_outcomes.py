@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from projector_testkit import Env, Scripted, listing
@@ -155,7 +156,7 @@ def test_poison_logs_carry_the_sequence_number_and_contents_only_when_allowed(
 def test_a_dead_letter_over_the_sqs_limit_keeps_keys_and_sequence_number() -> None:
     from projector.dlq import DeadLetter
 
-    record = {
+    record: dict[str, Any] = {
         "eventName": "MODIFY",
         "dynamodb": {
             "Keys": {"pk": {"S": "LISTING#big"}, "sk": {"S": "LISTING"}},

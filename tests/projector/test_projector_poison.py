@@ -110,7 +110,7 @@ def test_identify_names_the_document_without_converting_it(env: Env) -> None:
         identify(broken)
 
 
-TYPED_CASES: list[tuple[Any, list[dict[str, Any]]]] = [
+TYPED_CASES: list[tuple[Any, list[Any]]] = [  # values include malformed shapes, e.g. a bare string
     (
         convert.number_value,
         [{"N": "12"}, {"N": "-3"}, {"N": "0.1"}, {"N": "1e3"}, {"N": "0.12345678901234567890"},
