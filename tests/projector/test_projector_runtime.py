@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -272,6 +273,26 @@ def test_benchmark_script_runs_and_prints_its_figures() -> None:
     ):  # fmt: skip
         assert isinstance(figures[key], int | float) and figures[key] > 0, key
     assert figures["failed_records"] == 0 and figures["straightforward_failed_items"] == 0
+
+
+def test_instruction_count_stub_answers_every_request_the_handler_makes() -> None:
+    # The inner run: any mismatch between the stub's answers and the handler's requests fails records.
+    done = subprocess.run(
+        [sys.executable, "scripts/count_instructions.py", "--inner", "50", "2", "2"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_instruction_count_script_prints_a_figure_per_batch_size() -> None:
+    done = subprocess.run(
+        [sys.executable, "scripts/count_instructions.py", "--sizes", "50", "--batches", "1"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 10_000 < figures["instructions_per_record_b50"] < 1_000_000, figures
 
 
 def test_tracer_only_inside_lambda_and_not_when_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
