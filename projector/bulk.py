@@ -357,14 +357,14 @@ def _none_failed(body: bytes, actions: int) -> bool:
 
 def action_line(index: str, doc_id: str, version: int, source: bytes | None) -> bytes:
     """One NDJSON action (and its source line): index ``source``, or delete when it is None."""
-    if source is None:
-        prefix = _DELETE.get(index) or _prefix(_DELETE, "delete", index)
-        return b'%s%s,"version":%d,"version_type":"external"}}\n' % (prefix, encode_document(doc_id), version)
-    prefix = _INDEX.get(index) or _prefix(_INDEX, "index", index)
     try:  # encode_document inline: a call less per action
         encoded_id = _dumps(doc_id)
     except TypeError:  # a lone surrogate (see encode_document)
         encoded_id = _stdlib_dumps(doc_id)
+    if source is None:
+        prefix = _DELETE.get(index) or _prefix(_DELETE, "delete", index)
+        return b'%s%s,"version":%d,"version_type":"external"}}\n' % (prefix, encoded_id, version)
+    prefix = _INDEX.get(index) or _prefix(_INDEX, "index", index)
     # One formatting step builds the whole action line (no intermediate copies of the source).
     return b'%s%s,"version":%d,"version_type":"external"}}\n%s\n' % (prefix, encoded_id, version, source)
 
