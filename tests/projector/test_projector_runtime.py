@@ -232,14 +232,19 @@ def test_purge_removes_only_old_tombstones(env: Env) -> None:
     assert env.search.get("live") is not None
 
 
+def _run_script(*arguments: str, timeout: float) -> str:
+    """Run a script of scripts/ with this interpreter; its standard output, once it exited cleanly."""
+    done = subprocess.run(
+        [sys.executable, *arguments], capture_output=True, text=True, cwd=ROOT, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_build_produces_an_importable_zip(tmp_path: Path) -> None:
     output = tmp_path / "projector.zip"
-    done = subprocess.run(
-        [sys.executable, "scripts/build_projector.py", "--output", str(output), "--no-orjson"],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "MiB" in done.stdout and output.exists()
+    printed = _run_script("scripts/build_projector.py", "--output", str(output), "--no-orjson", timeout=120)
+    assert "MiB" in printed and output.exists()
     with zipfile.ZipFile(output) as archive:
         names = set(archive.namelist())
         archive.extractall(tmp_path / "unpacked")
@@ -259,13 +264,11 @@ def test_build_produces_an_importable_zip(tmp_path: Path) -> None:
 
 
 def test_benchmark_script_runs_and_prints_its_figures() -> None:
-    done = subprocess.run(
-        [sys.executable, "scripts/bench_projector.py", "--records", "200", "--b100-records", "200",
-         "--naive-records", "50", "--rss-batches", "1", "--rounds", "1"],
-        capture_output=True, text=True, cwd=ROOT, timeout=180,
+    printed = _run_script(
+        "scripts/bench_projector.py", "--records", "200", "--b100-records", "200",
+        "--naive-records", "50", "--rss-batches", "1", "--rounds", "1", timeout=180,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = json.loads(printed.strip().splitlines()[-1])
     for key in (
         "records_per_s", "ceiling_records_per_s", "ratio_vs_ceiling", "naive_records_per_s",
         "ratio_vs_naive", "client_cpu_ms_per_1k", "client_cpu_ms_per_1k_b100", "cpu_path_vs_json_ratio",
@@ -276,22 +279,15 @@ def test_benchmark_script_runs_and_prints_its_figures() -> None:
 
 
 def test_instruction_count_stub_answers_every_request_the_handler_makes() -> None:
-    # The inner run: any mismatch between the stub's answers and the handler's requests fails records.
-    done = subprocess.run(
-        [sys.executable, "scripts/count_instructions.py", "--inner", "50", "2", "2"],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    # The inner run exits non-zero on any failed record: a stub answer that does not match the handler's
+    # request (item count, alias) fails its records, or stalls them in retries past the timeout.
+    _run_script("scripts/count_instructions.py", "--inner", "50", "2", "2", timeout=120)
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_instruction_count_script_prints_a_figure_per_batch_size() -> None:
-    done = subprocess.run(
-        [sys.executable, "scripts/count_instructions.py", "--sizes", "50", "--batches", "1"],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    printed = _run_script("scripts/count_instructions.py", "--sizes", "50", "--batches", "1", timeout=600)
+    figures = json.loads(printed.strip().splitlines()[-1])
     assert 10_000 < figures["instructions_per_record_b50"] < 1_000_000, figures
 
 
