@@ -12,9 +12,9 @@ from typing import Any, TextIO
 import boto3
 import requests
 
-from devstack.graphql_client import GraphQLClient
-from devstack.seed import DirectWriter, GraphQLWriter, seed
 from devstack.stack import DEFAULT_STATE_DIR, LocalStack, StackOptions
+from stackclient.graphql import GraphQLClient
+from stackclient.seed import DirectWriter, GraphQLWriter, seed
 
 SEARCH = """
 query Search($query: String, $filter: ListingFilter, $near: GeoRadiusInput, $sort: SearchSort, $limit: Int) {

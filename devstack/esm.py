@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from devstack.definitions import EsmSettings
-from devstack.lambda_context import LocalLambdaContext
+from stackclient.lambda_context import LambdaContext
 
 Record = dict[str, Any]
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -210,7 +210,7 @@ class BatchRunner:
     def invoke(self, records: list[Record]) -> Outcome:
         """One synchronous invocation with a Lambda-shaped event; exceptions become function errors."""
         self.invocations += 1
-        context = LocalLambdaContext(self.function_name, self.function_timeout_s, region=self.region)
+        context = LambdaContext(self.function_name, self.function_timeout_s, region=self.region)
         started = time.monotonic()
         try:
             response = self.handler({"Records": records}, context)

@@ -13,7 +13,6 @@ Run it as a process: `python -m devstack.poller --endpoint URL --table NAME --ch
 from __future__ import annotations
 
 import argparse
-import base64
 import importlib
 import json
 import logging
@@ -34,6 +33,7 @@ from devstack.checkpoint import CheckpointStore
 from devstack.definitions import EsmSettings
 from devstack.esm import BatchRunner, Handler, Record
 from devstack.ttl import TTL_IDENTITY, ServiceDeletes, TtlSweeper
+from stackclient.lambda_wire import lambda_record
 
 log = logging.getLogger("devstack.poller")
 
@@ -43,38 +43,6 @@ DEFAULT_POLL_INTERVAL_S = 0.05
 SHARD_REFRESH_S = 5.0
 REOPEN_IDLE_ITERATOR_S = 0.5
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invocation payload limit
-
-
-def lambda_attribute(value: dict[str, Any]) -> dict[str, Any]:
-    """A boto3-parsed attribute value back in wire form (binary as base64 text), as Lambda delivers it."""
-    ((kind, inner),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64encode(inner).decode()}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(item).decode() for item in inner]}
-    if kind == "M":
-        return {"M": {key: lambda_attribute(item) for key, item in inner.items()}}
-    if kind == "L":
-        return {"L": [lambda_attribute(item) for item in inner]}
-    return {kind: inner}
-
-
-def lambda_record(record: dict[str, Any], stream_arn: str) -> Record:
-    """A `GetRecords` record as it appears in a Lambda event for the stream."""
-    change = dict(record["dynamodb"])
-    created = change.get("ApproximateCreationDateTime")
-    if created is not None:
-        # Lambda delivers epoch seconds, rounded down to the second.
-        epoch = created.timestamp() if hasattr(created, "timestamp") else float(created)
-        change["ApproximateCreationDateTime"] = float(math.floor(epoch))
-    for image in ("Keys", "NewImage", "OldImage"):
-        if image in change:
-            change[image] = {name: lambda_attribute(value) for name, value in change[image].items()}
-    shaped = {key: value for key, value in record.items() if key != "dynamodb"}
-    shaped["dynamodb"] = change
-    shaped["eventSourceARN"] = stream_arn
-    shaped.setdefault("eventSource", "aws:dynamodb")
-    return shaped
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 
 from devstack.definitions import create_table_request, load_definition
-from devstack.servers import LOCAL_AWS_ENV
+from stackclient.stack import LOCAL_AWS_ENV
 
 TABLE_NAME = "appsync-cqrs-local"
 DEAD_LETTER_QUEUE = "appsync-cqrs-local-dead-letter"

@@ -17,14 +17,7 @@ from dataclasses import dataclass
 
 from osmem_server import OsmemServer
 
-# Credentials moto accepts; never real ones.
-LOCAL_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-}
+from stackclient.stack import LOCAL_AWS_ENV
 
 
 class ServerStartError(RuntimeError):

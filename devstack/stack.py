@@ -23,7 +23,8 @@ from types import FrameType
 from typing import Any, TextIO
 
 from devstack.resources import TABLE_NAME, Resources, create_resources
-from devstack.servers import LOCAL_AWS_ENV, ChildServer, ServerStartError, free_port, start_moto, start_osmem
+from devstack.servers import ChildServer, ServerStartError, free_port, start_moto, start_osmem
+from stackclient.stack import LOCAL_AWS_ENV
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = REPO_ROOT / ".dev"

@@ -1,4 +1,5 @@
 """Operations on a running stack: backfill, reindex, reconcile and redrive the OpenSearch read model.
 
-Each command is a thin CLI in `scripts/` over one module here; `ops.stack` finds a stack's endpoints.
+Each command is a thin CLI in `scripts/` over one module here; `stackclient.stack` finds a stack's
+endpoints and builds its clients.
 """

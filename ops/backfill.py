@@ -16,8 +16,9 @@ from typing import Any
 from ops.errors import OpsError
 from ops.progress import Progress
 from ops.ratelimit import RateLimiter
-from ops.scan import Checkpoint, Item, parallel_scan
+from ops.scan import Checkpoint, parallel_scan
 from ops.writer import ProjectionWriter, Tally, Targets
+from stackclient.lambda_wire import Item
 
 
 class BackfillIncomplete(OpsError):

@@ -17,11 +17,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from opensearchpy.exceptions import OpenSearchException
 
 from ops.errors import OpsError
-from ops.stack import Stack, find_stack
 from ops.writer import transport_for
 from projector.exceptions import ProjectorError
 from projector.rules import ENTITIES, Entity
 from projector.transport import Transport
+from stackclient.errors import StackClientError
+from stackclient.stack import Stack, find_stack
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
 
@@ -85,6 +86,13 @@ def run(command: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (OpsError, ProjectorError, ClientError, BotoCoreError, OpenSearchException) as exc:
+    except (
+        OpsError,
+        StackClientError,
+        ProjectorError,
+        ClientError,
+        BotoCoreError,
+        OpenSearchException,
+    ) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -2,12 +2,13 @@
 
 Our exception hierarchy:
 
-* OpsError                 — base: anything an ops command reports as ``Type: message`` and exit 1
-  * StackNotFoundError     — no `.dev/stack.json` / Terraform outputs where we were told to look
-  * StackConfigError       — a stack description lacks a key or holds a malformed value
+* OpsError                 — base: anything an ops command reports as ``Type: message`` and exit 2
   * CheckpointError        — a backfill checkpoint belongs to another table or is unreadable
   * ReindexError           — a reindex step's precondition or verification failed (nothing swapped)
   * DeadLetterError        — a dead-letter message cannot be understood
+
+Finding the stack is not an ops error: `stackclient.errors` holds those (the seed script and the local
+stack find stacks too), and `ops.cli.run` reports them the same way.
 """
 
 from __future__ import annotations
@@ -15,14 +16,6 @@ from __future__ import annotations
 
 class OpsError(RuntimeError):
     """Base class for every error an ops command reports to its user."""
-
-
-class StackNotFoundError(OpsError):
-    """No stack description where we were told to look."""
-
-
-class StackConfigError(OpsError):
-    """A stack description lacks a required key or holds a malformed value."""
 
 
 class CheckpointError(OpsError):

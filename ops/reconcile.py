@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ops.indices import DocVersion, alias_indices, get_versions, iter_versions
-from ops.scan import Checkpoint, Item, parallel_scan, wire_item
+from ops.scan import Checkpoint, parallel_scan
 from ops.writer import ProjectionWriter, Tally
 from projector.exceptions import PoisonRecordError
 from projector.rules import (
@@ -40,6 +40,7 @@ from projector.rules import (
     project_tombstone,
     version_of,
 )
+from stackclient.lambda_wire import Item, wire_item
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch

@@ -27,10 +27,10 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from ops.errors import DeadLetterError
 from ops.indices import alias_indices, get_versions
-from ops.scan import wire_item
 from ops.writer import ProjectionWriter
 from projector.exceptions import PoisonRecordError
 from projector.rules import Entity, Projection, doc_id_of, entity_of, project_item, project_tombstone
+from stackclient.lambda_wire import wire_item
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch

@@ -17,16 +17,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devstack.poller import lambda_attribute
 from ops.errors import CheckpointError
+from stackclient.lambda_wire import Item, wire_item
 
-Item = dict[str, Any]  # a DynamoDB item in the low-level wire form: {"pk": {"S": "..."}, ...}
 PageHandler = Callable[[list[Item]], None]
-
-
-def wire_item(item: Item) -> Item:
-    """A boto3-parsed item in the wire form stream records have (binary as base64 text)."""
-    return {name: lambda_attribute(value) for name, value in item.items()}
 
 
 @dataclass

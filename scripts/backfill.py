@@ -15,8 +15,8 @@ from ops import cli
 from ops.backfill import backfill
 from ops.indices import require_alias_indices
 from ops.progress import Progress
-from ops.stack import dynamodb_client, opensearch_client
 from ops.writer import ProjectionWriter
+from stackclient.stack import dynamodb_client, opensearch_client
 
 
 def main(argv: list[str] | None = None) -> int:

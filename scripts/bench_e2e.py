@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests
 
-from devstack.graphql_client import GraphQLClient, GraphQLClientError
-from devstack.servers import LOCAL_AWS_ENV
 from devstack.stack import DEFAULT_STATE_DIR
+from stackclient.errors import GraphQLClientError
+from stackclient.graphql import GraphQLClient
+from stackclient.stack import LOCAL_AWS_ENV
 
 MIX = "CCCCCUUUDD"  # per ten writes: creates, updates, deletes
 LISTING = "id version"

@@ -17,12 +17,12 @@ import sys
 import time
 
 from devstack.definitions import create_table_request
-from devstack.servers import LOCAL_AWS_ENV, start_moto, start_osmem
+from devstack.servers import start_moto, start_osmem
 from ops.backfill import backfill
 from ops.reconcile import reconcile
-from ops.stack import Stack, dynamodb_client, opensearch_client
 from ops.writer import ProjectionWriter, transport_for
 from projector.indices import ensure_indices
+from stackclient.stack import LOCAL_AWS_ENV, Stack, dynamodb_client, opensearch_client
 
 
 def _listing(n: int, version: int) -> dict[str, dict[str, object]]:

@@ -22,7 +22,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devstack.servers import LOCAL_AWS_ENV
 from devstack.stack import (
     DEFAULT_STATE_DIR,
     LocalStack,
@@ -32,6 +31,7 @@ from devstack.stack import (
     pid_alive,
     read_stack_file,
 )
+from stackclient.stack import LOCAL_AWS_ENV
 
 
 def running_stack(state_dir: Path) -> dict[str, object] | None:

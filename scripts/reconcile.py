@@ -11,8 +11,8 @@ import sys
 
 from ops import cli
 from ops.reconcile import reconcile
-from ops.stack import dynamodb_client, opensearch_client
 from ops.writer import ProjectionWriter
+from stackclient.stack import dynamodb_client, opensearch_client
 
 
 def main(argv: list[str] | None = None) -> int:

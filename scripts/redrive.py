@@ -14,8 +14,8 @@ import sys
 from ops import cli
 from ops.reconcile import reconcile
 from ops.redrive import Redriver
-from ops.stack import dynamodb_client, opensearch_client, sqs_client, streams_client
 from ops.writer import ProjectionWriter
+from stackclient.stack import dynamodb_client, opensearch_client, sqs_client, streams_client
 
 
 def main(argv: list[str] | None = None) -> int:

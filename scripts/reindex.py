@@ -14,8 +14,8 @@ from pathlib import Path
 from ops import cli
 from ops.progress import Progress
 from ops.reindex import PROJECTOR_ALIAS_CACHE_SECONDS, Reindexer
-from ops.stack import dynamodb_client, opensearch_client
 from ops.writer import entity_by_name
+from stackclient.stack import dynamodb_client, opensearch_client
 
 
 def main(argv: list[str] | None = None) -> int:

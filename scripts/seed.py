@@ -19,11 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from devstack.graphql_client import GraphQLClient, GraphQLClientError
-from devstack.seed import FIXTURES_DIR, DirectWriter, GraphQLWriter, SeedError, Writer, seed
-from devstack.servers import LOCAL_AWS_ENV
-from ops.errors import OpsError
-from ops.stack import Stack, dynamodb_client, find_stack
+from stackclient.errors import SeedError, StackClientError
+from stackclient.graphql import GraphQLClient
+from stackclient.seed import FIXTURES_DIR, DirectWriter, GraphQLWriter, Writer, seed
+from stackclient.stack import LOCAL_AWS_ENV, Stack, dynamodb_client, find_stack
 
 
 def make_writer(stack: Stack, direct: bool, concurrency: int) -> Writer:
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         listings, reviews = seed(writer, args.listings, args.reviews, limit=args.limit)
-    except (SeedError, GraphQLClientError, OpsError, BotoCoreError, ClientError, OSError) as error:
+    except (StackClientError, BotoCoreError, ClientError, OSError) as error:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return 1
     for name, report in (("listings", listings), ("reviews", reviews)):

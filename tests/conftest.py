@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack.servers import LOCAL_AWS_ENV, ChildServer, start_moto, start_osmem
+from devstack.servers import ChildServer, start_moto, start_osmem
+from stackclient.stack import LOCAL_AWS_ENV
 
 
 @pytest.fixture(scope="session", autouse=True)

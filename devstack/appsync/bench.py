@@ -18,8 +18,9 @@ from typing import Any
 
 from devstack.appsync.app import RESOLVERS_DIR_DEFAULT, EndpointConfig, start_endpoint
 from devstack.appsync.auth import AuthConfig
-from devstack.graphql_client import GraphQLClient
-from devstack.servers import LOCAL_AWS_ENV, start_moto, start_osmem
+from devstack.servers import start_moto, start_osmem
+from stackclient.graphql import GraphQLClient
+from stackclient.stack import LOCAL_AWS_ENV
 
 CREATE = "mutation($input: CreateListingInput!) { createListing(input: $input) { id } }"
 GET = "query($id: ID!) { getListing(id: $id) { id title version reviews { id } } }"

@@ -18,7 +18,7 @@ from pathlib import Path
 from devstack.appsync.app import REPO_ROOT, EndpointConfig, start_endpoint
 from devstack.appsync.auth import AuthConfig, issue_token
 from devstack.appsync.errors import WorkerError
-from devstack.servers import LOCAL_AWS_ENV
+from stackclient.stack import LOCAL_AWS_ENV
 
 
 def _parser() -> argparse.ArgumentParser:

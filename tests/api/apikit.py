@@ -14,8 +14,8 @@ from botocore.credentials import Credentials
 
 from devstack.appsync.auth import issue_token
 from devstack.poller import StreamPoller
-from devstack.servers import LOCAL_AWS_ENV
 from projector import handler as projector_handler
+from stackclient.stack import LOCAL_AWS_ENV
 
 API_KEY = "local-test-api-key"
 TOKEN_SECRET = "local-test-token-secret-of-32-bytes-or-more"

@@ -20,8 +20,9 @@ from devstack.checkpoint import CheckpointStore
 from devstack.definitions import EsmSettings
 from devstack.poller import StreamPoller
 from devstack.resources import create_resources
-from devstack.servers import LOCAL_AWS_ENV, ChildServer, free_port, start_osmem
+from devstack.servers import ChildServer, free_port, start_osmem
 from devstack.stack import projector_env
+from stackclient.stack import LOCAL_AWS_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,9 @@ from typing import Any
 import boto3
 import pytest
 
-from devstack.seed import FIXTURES_DIR, DirectWriter, Report, read_rows, seed, validate_listing, version_of
 from devstack.servers import ChildServer, free_port
+from stackclient.items import version_of
+from stackclient.seed import FIXTURES_DIR, DirectWriter, Report, read_rows, seed, validate_listing
 
 REPO = Path(__file__).resolve().parents[2]
 

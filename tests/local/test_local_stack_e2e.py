@@ -22,9 +22,10 @@ import pytest
 import requests
 
 from devstack.demo import SEARCH
-from devstack.graphql_client import GraphQLClient
-from devstack.seed import FIXTURES_DIR, GraphQLWriter, listing_item, seed, version_of
 from devstack.stack import LocalStack, StackOptions
+from stackclient.graphql import GraphQLClient
+from stackclient.items import listing_item, version_of
+from stackclient.seed import FIXTURES_DIR, GraphQLWriter, seed
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

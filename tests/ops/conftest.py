@@ -12,10 +12,10 @@ from opshelpers import OpsEnv
 
 from devstack.definitions import create_table_request
 from devstack.servers import ChildServer
-from ops.stack import Stack, dynamodb_client, opensearch_client, sqs_client
 from ops.writer import transport_for
 from projector import handler
 from projector.indices import ensure_indices
+from stackclient.stack import Stack, dynamodb_client, opensearch_client, sqs_client
 
 
 @pytest.fixture

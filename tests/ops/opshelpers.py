@@ -19,10 +19,10 @@ from opensearchpy import OpenSearch
 from devstack.checkpoint import CheckpointStore
 from devstack.definitions import EsmSettings
 from devstack.poller import StreamPoller, sqs_sender
-from ops.stack import Stack, streams_client
 from ops.writer import ProjectionWriter, transport_for
 from projector import handler
 from projector.rules import ENTITIES
+from stackclient.stack import Stack, streams_client
 
 REPO = Path(__file__).resolve().parents[2]
 CITIES = ("Lisbon", "Porto", "Faro", "Braga")

@@ -15,9 +15,9 @@ from devstack.servers import free_port
 from ops.errors import DeadLetterError
 from ops.reconcile import reconcile
 from ops.redrive import Redriver, parse_body, read_stream_range
-from ops.stack import streams_client
 from projector.indices import READ_FILTER
 from projector.rules import LISTING, load_mapping
+from stackclient.stack import streams_client
 
 
 def _wait_for(condition: Any, timeout: float = 30.0) -> None:

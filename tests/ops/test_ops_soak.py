@@ -24,7 +24,7 @@ from devstack.definitions import EsmSettings
 from devstack.faultproxy import FaultProxy, Faults
 from ops.reconcile import reconcile
 from ops.redrive import Redriver
-from ops.stack import streams_client
+from stackclient.stack import streams_client
 
 SOAK_SIZE = int(os.environ.get("OPS_SOAK_SIZE", "800"))
 POISON_IDS = tuple(f"s{n:04d}" for n in range(0, 40, 7))

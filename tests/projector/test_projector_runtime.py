@@ -17,13 +17,14 @@ from typing import Any, ClassVar
 import pytest
 from projector_testkit import Env, FakeContext, listing
 
-from devstack.servers import LOCAL_AWS_ENV, ChildServer
+from devstack.servers import ChildServer
 from projector import handler
 from projector.config import Config
 from projector.exceptions import ConfigError
 from projector.indices import READ_FILTER, ensure_indices
 from projector.purge import purge_tombstones
 from projector.transport import Transport
+from stackclient.stack import LOCAL_AWS_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = {"OPENSEARCH_ENDPOINT": "http://127.0.0.1:9200", "DEAD_LETTER_QUEUE_URL": "http://127.0.0.1:1/1/q"}

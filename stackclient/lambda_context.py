@@ -1,4 +1,7 @@
-"""A Lambda-like context object for handlers invoked in-process by the local stream poller."""
+"""A Lambda context for a handler invoked in-process: by the local stream poller, the tests, the benchmarks.
+
+One class for all of them, so what the handler and Powertools read from `context` is the same everywhere.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,11 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class LocalLambdaContext:
-    """The attributes Powertools and handlers read from `context`, with a real remaining-time clock."""
+class LambdaContext:
+    """The attributes Powertools and handlers read from `context`, with a real remaining-time clock.
+
+    The clock starts when the context is made: make one per invocation, as Lambda does.
+    """
 
     function_name: str
     timeout_s: float

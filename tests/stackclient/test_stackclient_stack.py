@@ -1,4 +1,4 @@
-"""ops.stack finds a stack from stack.json or Terraform outputs and builds working clients."""
+"""stackclient.stack finds a stack from stack.json or Terraform outputs and builds working clients."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from devstack.servers import ChildServer
-from ops.errors import StackConfigError, StackNotFoundError
-from ops.stack import (
+from stackclient.errors import StackConfigError, StackNotFoundError
+from stackclient.stack import (
     SearchAuth,
     Stack,
     dynamodb_client,

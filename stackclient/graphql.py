@@ -15,23 +15,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-
-class GraphQLClientError(RuntimeError):
-    """Base of the client's errors."""
-
-
-class EndpointUnreachable(GraphQLClientError):
-    """No connection to the GraphQL endpoint (the stack is down, or the URL is wrong)."""
-
-
-class GraphQLError(GraphQLClientError):
-    """The API answered with errors; `error_type` is AppSync's `errorType` of the first one."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        self.errors = errors
-        first = errors[0] if errors else {}
-        self.error_type: str = str(first.get("errorType") or "GraphQLError")
-        super().__init__(f"{self.error_type}: {first.get('message', errors)}")
+from stackclient.errors import EndpointUnreachable, GraphQLClientError, GraphQLError
 
 
 @dataclass

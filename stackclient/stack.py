@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from ops.errors import StackConfigError, StackNotFoundError
+from stackclient.errors import StackConfigError, StackNotFoundError
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
@@ -35,6 +35,16 @@ SearchAuth = Literal["none", "sigv4", "sigv4-aoss"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK_FILE = REPO_ROOT / ".dev" / "stack.json"
+
+# Credentials moto accepts, and its region: never real ones. The local stack's processes run with them,
+# and a client of the local stack signs with them.
+LOCAL_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
 
 _REQUIRED = ("region", "table_name", "search_endpoint", "dead_letter_queue_url")
 
@@ -171,8 +181,6 @@ def _session(stack: Stack) -> boto3.session.Session:
     """Standard credentials for a deployed stack; the local stack's fixed fake ones for moto."""
     if not stack.is_local:
         return boto3.session.Session()
-    from devstack.servers import LOCAL_AWS_ENV
-
     return boto3.session.Session(
         aws_access_key_id=LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],

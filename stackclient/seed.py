@@ -20,16 +20,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from devstack.graphql_client import GraphQLClient, GraphQLError
+from stackclient.errors import GraphQLError, SeedError
+from stackclient.graphql import GraphQLClient
+from stackclient.items import LISTING_INPUT, REVIEW_INPUT, listing_item, review_item
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "scripts" / "fixtures"
 CATEGORIES = ("APARTMENT", "HOUSE", "ROOM", "STUDIO", "OFFICE", "LAND")
 STATUSES = ("ACTIVE", "PAUSED", "SOLD")
 ROW_ERRORS = ("ValidationError", "NotFoundError")  # the row is bad; other errors stop the run
-
-
-class SeedError(RuntimeError):
-    """Seeding cannot go on (the endpoint is unreachable, or refuses every write)."""
 
 
 @dataclass(frozen=True)
@@ -164,9 +162,6 @@ mutation Seed($input: CreateListingInput!) { createListing(input: $input) { id v
 ADD_REVIEW = """
 mutation Seed($input: AddReviewInput!) { addReview(input: $input) { id version createdAt } }
 """
-LISTING_INPUT = ("id", "title", "description", "category", "tags", "price", "currency", "location", "city",
-                 "status", "owner")  # fmt: skip
-REVIEW_INPUT = ("id", "listingId", "rating", "text", "author")
 
 
 class GraphQLWriter:
@@ -217,57 +212,6 @@ class GraphQLWriter:
 
     def reviews(self, rows: list[Row], report: Report, progress: Callable[[int], None]) -> None:
         self._run(rows, ADD_REVIEW, REVIEW_INPUT, report, progress)
-
-
-def version_of(created_at: str) -> int:
-    """docs/design.md §3: `epochMillis * 1000` of the creation time, so a re-run writes the same version."""
-    millis = round(datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp() * 1000)
-    return millis * 1000
-
-
-def _attr(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int | float):
-        return {"N": repr(value) if isinstance(value, float) else str(value)}
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, list):
-        return {"L": [_attr(item) for item in value]}
-    if isinstance(value, dict):
-        return {"M": {key: _attr(item) for key, item in value.items()}}
-    raise TypeError(f"cannot store {type(value).__name__}")
-
-
-def listing_item(data: dict[str, Any]) -> dict[str, Any]:
-    """A listing row as its DynamoDB item (docs/design.md §1)."""
-    item = {
-        **{name: data[name] for name in LISTING_INPUT if name in data},
-        "pk": f"LISTING#{data['id']}",
-        "sk": "LISTING",
-        "type": "Listing",
-        "description": data.get("description", ""),
-        "tags": data.get("tags", []),
-        "status": data.get("status", "ACTIVE"),
-        "createdAt": data["createdAt"],
-        "updatedAt": data["createdAt"],
-        "version": version_of(data["createdAt"]),
-        "gsi1pk": f"OWNER#{data['owner']}",
-        "gsi1sk": f"LISTING#{data['createdAt']}#{data['id']}",
-    }
-    return {key: _attr(value) for key, value in item.items()}
-
-
-def review_item(data: dict[str, Any]) -> dict[str, Any]:
-    item = {
-        **{name: data[name] for name in REVIEW_INPUT},
-        "pk": f"LISTING#{data['listingId']}",
-        "sk": f"REVIEW#{data['id']}",
-        "type": "Review",
-        "createdAt": data["createdAt"],
-        "version": version_of(data["createdAt"]),
-    }
-    return {key: _attr(value) for key, value in item.items()}
 
 
 class DirectWriter:
