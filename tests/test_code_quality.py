@@ -1,4 +1,4 @@
-"""The whole Python tree is ruff-clean, ruff-formatted and mypy-clean (strict): CI enforces the standards."""
+"""The whole Python tree is ruff-clean, ruff-formatted, mypy-clean (strict) and keeps its import contracts."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ TOP_LEVEL_TESTS = sorted(f"tests/{f.name}" for f in (ROOT / "tests").glob("*.py"
     [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
+        ["lint-imports", "--no-logo", "--no-cache"],  # the import contracts in pyproject.toml
         ["mypy"],  # the packages listed in pyproject.toml
         ["mypy", "scripts"],
         ["mypy", *TOP_LEVEL_TESTS],
@@ -29,6 +30,7 @@ TOP_LEVEL_TESTS = sorted(f"tests/{f.name}" for f in (ROOT / "tests").glob("*.py"
     ids=[
         "ruff-check",
         "ruff-format",
+        "import-contracts",
         "mypy",
         "mypy-scripts",
         "mypy-tests",
