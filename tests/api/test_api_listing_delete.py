@@ -8,6 +8,7 @@ from typing import Any
 
 import requests
 from apikit import Api
+from support import items
 from test_api_writes import ADD_REVIEW, DELETE, GET, create, only_error
 
 
@@ -48,19 +49,19 @@ def raw_review(api: Api, review_id: str) -> dict[str, Any]:
     return doc
 
 
+# What put_reviews stores besides ids and rating (a retry that repeats text and author repeats the write),
+# and the create version of that `createdAt`.
+SEEDED = {"text": {"S": "ok"}, "author": {"S": "seed"}, "createdAt": {"S": "2026-01-01T00:00:00Z"}}
+VERSION = 1767225600000000
+
+
 def put_reviews(api: Api, listing_id: str, count: int) -> None:
     """Reviews written straight to the table (the API would take a transaction each)."""
     for start in range(0, count, 25):
         requests_ = [
-            {"PutRequest": {"Item": {
-                "pk": {"S": f"LISTING#{listing_id}"}, "sk": {"S": f"REVIEW#r{n:03d}"},
-                "type": {"S": "Review"},
-                "id": {"S": f"r{n:03d}"}, "listingId": {"S": listing_id}, "rating": {"N": "3"},
-                "text": {"S": "ok"}, "author": {"S": "seed"}, "createdAt": {"S": "2026-01-01T00:00:00Z"},
-                "version": {"N": "1767225600000000"},
-            }}}
+            {"PutRequest": {"Item": items.review(listing_id, f"r{n:03d}", VERSION, rating="3", **SEEDED)}}
             for n in range(start, min(start + 25, count))
-        ]  # fmt: skip
+        ]
         api.dynamodb.batch_write_item(RequestItems={api.table: requests_})
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from opshelpers import OpsEnv
+from support.tables import create_table
 
-from devstack.definitions import create_table_request
 from devstack.servers import ChildServer
 from ops.writer import transport_for
 from projector import handler
@@ -32,7 +32,7 @@ def ops_env(moto_server: ChildServer, osmem: ChildServer, tmp_path: Path) -> Ite
         source="test",
     )
     dynamodb = dynamodb_client(stack)
-    dynamodb.create_table(**create_table_request(name))
+    stream_arn = create_table(dynamodb, name)
     sqs = sqs_client(stack)
     dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     on_failure = sqs.create_queue(QueueName=f"{name}-on-failure")["QueueUrl"]
@@ -41,7 +41,6 @@ def ops_env(moto_server: ChildServer, osmem: ChildServer, tmp_path: Path) -> Ite
     # gc_deletes 0: a document deleted by hand (drift injection) may be written again at a lower version
     # at once, as on a real cluster 60 s later. The projector never deletes (tombstones are documents).
     ensure_indices(transport_for(osmem.url, "none", "us-east-1"), prefix, settings={"index.gc_deletes": "0s"})
-    stream_arn = dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
     (tmp_path / "stack.json").write_text(
         json.dumps(
             {

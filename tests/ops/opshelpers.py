@@ -4,17 +4,17 @@ runs the real projector on the table's stream in-process (devstack's StreamPolle
 
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from opensearchpy import OpenSearch
+from support.items import listing
+from support.projector_env import configure_projector, projector_environment
 
 from devstack.checkpoint import CheckpointStore
 from devstack.definitions import EsmSettings
@@ -22,58 +22,10 @@ from devstack.poller import StreamPoller, sqs_sender
 from ops.writer import ProjectionWriter, transport_for
 from projector import handler
 from projector.rules import ENTITIES
+from stackclient.items import new_version
 from stackclient.stack import Stack, streams_client
 
 REPO = Path(__file__).resolve().parents[2]
-CITIES = ("Lisbon", "Porto", "Faro", "Braga")
-
-
-def listing_item(listing_id: str, version: int, title: str = "", **extra: Any) -> dict[str, Any]:
-    """A Listing in DynamoDB wire form, as createListing writes it."""
-    item = {
-        "pk": {"S": f"LISTING#{listing_id}"},
-        "sk": {"S": "LISTING"},
-        "type": {"S": "Listing"},
-        "id": {"S": listing_id},
-        "title": {"S": title or f"Flat {listing_id}"},
-        "description": {"S": "Bright, quiet, near the river."},
-        "category": {"S": "APARTMENT"},
-        "tags": {"L": [{"S": "balcony"}, {"S": "lift"}]},
-        "price": {"N": str(random.randint(300, 3000))},
-        "currency": {"S": "EUR"},
-        "location": {"M": {"lat": {"N": "38.72"}, "lon": {"N": "-9.14"}}},
-        "city": {"S": random.choice(CITIES)},
-        "owner": {"S": "owner-1"},
-        "status": {"S": "ACTIVE"},
-        "createdAt": {"S": "2026-11-29T10:00:00.000Z"},
-        "updatedAt": {"S": "2026-11-29T10:00:00.000Z"},
-        "gsi1pk": {"S": "OWNER#owner-1"},
-        "gsi1sk": {"S": f"LISTING#2026-11-29T10:00:00.000Z#{listing_id}"},
-        "version": {"N": str(version)},
-    }
-    item.update(extra)
-    return item
-
-
-def review_item(listing_id: str, review_id: str, version: int) -> dict[str, Any]:
-    return {
-        "pk": {"S": f"LISTING#{listing_id}"},
-        "sk": {"S": f"REVIEW#{review_id}"},
-        "type": {"S": "Review"},
-        "id": {"S": review_id},
-        "listingId": {"S": listing_id},
-        "rating": {"N": "4"},
-        "text": {"S": "Lovely place."},
-        "author": {"S": "guest-1"},
-        "createdAt": {"S": "2026-11-29T11:00:00.000Z"},
-        "version": {"N": str(version)},
-    }
-
-
-def new_version(expected: int | None = None) -> int:
-    """The resolvers' version rule: create = now_ms * 1000; update = max(e + 1, now_ms * 1000)."""
-    now = int(time.time() * 1000) * 1000
-    return now if expected is None else max(expected + 1, now)
 
 
 @dataclass
@@ -103,7 +55,7 @@ class OpsEnv:
 
     def put_listing(self, listing_id: str, expected: int | None = None, **extra: Any) -> int:
         version = new_version(expected)
-        self.put(listing_item(listing_id, version, **extra))
+        self.put(listing(listing_id, version, **extra))
         return version
 
     def delete_listing(self, listing_id: str) -> None:
@@ -142,13 +94,13 @@ class OpsEnv:
         function_timeout: float = 60.0,
     ) -> StreamPoller:
         """Run devstack's poller with projector.handler on this table's stream (a thread)."""
-        monkeypatch.setenv("OPENSEARCH_ENDPOINT", search_endpoint or self.stack.search_endpoint)
-        monkeypatch.setenv("OPENSEARCH_AUTH", "none")
-        monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", self.stack.dead_letter_queue_url)
-        monkeypatch.setenv("INDEX_PREFIX", self.prefix)
-        monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "appsync-cqrs-tests")
-        monkeypatch.setenv("LOG_LEVEL", "WARNING")
-        handler.reset()
+        environment = projector_environment(
+            search_endpoint or self.stack.search_endpoint,
+            self.stack.dead_letter_queue_url,
+            self.prefix,
+            LOG_LEVEL="WARNING",  # the soak projects thousands of records: keep the captured output short
+        )
+        configure_projector(monkeypatch, **environment)
         # The alias cache is 30 s in Lambda; a short one keeps reindex tests quick (same code path).
         handler.runtime().projector.aliases.ttl_seconds = alias_ttl
         poller = StreamPoller(

@@ -9,7 +9,8 @@ import threading
 from collections.abc import Iterable
 
 import pytest
-from opshelpers import OpsEnv, listing_item, new_version, review_item
+from opshelpers import OpsEnv
+from support.items import listing, review
 
 from devstack.servers import free_port
 from ops.backfill import BackfillIncomplete, backfill
@@ -17,18 +18,19 @@ from ops.errors import CheckpointError
 from ops.progress import Progress
 from ops.ratelimit import RateLimiter
 from ops.writer import Item, ProjectionWriter, Tally
+from stackclient.items import new_version
 
 
 def _seed(env: OpsEnv, listings: int, reviews: int = 0) -> None:
     for n in range(listings):
-        env.put(listing_item(f"l{n:04d}", new_version()))
+        env.put(listing(f"l{n:04d}", new_version()))
     for n in range(reviews):
-        env.put(review_item("l0000", f"r{n:03d}", new_version()))
+        env.put(review("l0000", f"r{n:03d}", new_version()))
 
 
 def test_backfill_writes_every_item_and_reports(ops_env: OpsEnv) -> None:
     _seed(ops_env, 30, reviews=5)
-    ops_env.put({**listing_item("broken", 1), "version": {"S": "not-a-number"}})  # cannot be projected
+    ops_env.put({**listing("broken", 1), "version": {"S": "not-a-number"}})  # cannot be projected
     ops_env.put({"pk": {"S": "CONFIG#x"}, "sk": {"S": "CONFIG"}, "type": {"S": "Config"}})  # not projected
 
     result = backfill(ops_env.dynamodb, ops_env.stack.table_name, ops_env.writer(), segments=3, page_size=7)
@@ -46,9 +48,9 @@ def test_backfill_writes_every_item_and_reports(ops_env: OpsEnv) -> None:
 
 def test_backfill_never_regresses_a_newer_document(ops_env: OpsEnv) -> None:
     old = new_version()
-    ops_env.put(listing_item("l1", old, title="old title"))
+    ops_env.put(listing("l1", old, title="old title"))
     # The live projector already wrote a newer version than the one this backfill's scan reads.
-    ops_env.writer().write_items([listing_item("l1", old + 5, title="new title")])
+    ops_env.writer().write_items([listing("l1", old + 5, title="new title")])
 
     result = backfill(ops_env.dynamodb, ops_env.stack.table_name, ops_env.writer())
 

@@ -6,13 +6,15 @@ import json
 import subprocess
 
 import pytest
-from opshelpers import OpsEnv, listing_item, new_version, review_item, run_script
+from opshelpers import OpsEnv, run_script
+from support.items import listing, review
 
 from ops.backfill import backfill
 from ops.indices import DocVersion, iter_versions
 from ops.reconcile import TableEntry, _recheck, classify, compare, reconcile
 from projector.bulk import BulkAction, BulkWriter
 from projector.rules import LISTING, REVIEW, Entity
+from stackclient.items import new_version
 
 
 def _write(env: OpsEnv, doc_id: str, version: int, document: dict[str, object]) -> None:
@@ -29,8 +31,8 @@ def _reconcile_cli(env: OpsEnv, *args: str) -> subprocess.CompletedProcess[str]:
 def test_drift_is_found_exactly_repaired_and_gone(ops_env: OpsEnv) -> None:
     env = ops_env
     versions = {f"l{n:02d}": env.put_listing(f"l{n:02d}") for n in range(20)}
-    env.put(review_item("l00", "r1", new_version()))
-    env.put({**listing_item("noversion", 1), "version": {"S": "x"}})
+    env.put(review("l00", "r1", new_version()))
+    env.put({**listing("noversion", 1), "version": {"S": "x"}})
     backfill(env.dynamodb, env.stack.table_name, env.writer())
     assert (
         reconcile(
@@ -57,7 +59,7 @@ def test_drift_is_found_exactly_repaired_and_gone(ops_env: OpsEnv) -> None:
     for doc_id in ("ghost1", "ghost2"):
         _write(env, doc_id, 7, {"id": doc_id, "title": "ghost", "version": 7})
     # ahead: the table went back (a restore) below the indexed version
-    env.put(listing_item("l06", versions["l06"] - 1000))
+    env.put(listing("l06", versions["l06"] - 1000))
     # not drift: the tombstone of an item deleted long ago
     _write(env, "gone", 9, {"id": "gone", "tombstone": True, "deletedAt": "2026-11-29T10:00:00Z"})
 
@@ -123,9 +125,7 @@ def test_a_write_after_the_scan_is_not_reported(ops_env: OpsEnv) -> None:
 def test_an_item_created_after_the_table_scan_is_not_an_orphan(ops_env: OpsEnv, entity: Entity) -> None:
     """The scan missed the item (created after it) but the index has it: the recheck by key clears it."""
     env = ops_env
-    item = (
-        listing_item("late", new_version()) if entity is LISTING else review_item("l1", "late", new_version())
-    )
+    item = listing("late", new_version()) if entity is LISTING else review("l1", "late", new_version())
     env.put(item)
     env.writer().write_items([item])
     index = entity.index(env.prefix)

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-from opshelpers import OpsEnv, listing_item, new_version, run_script
+from opshelpers import OpsEnv, run_script
+from support.items import listing
 
 from devstack.definitions import EsmSettings
 from devstack.servers import free_port
@@ -17,6 +18,7 @@ from ops.reconcile import reconcile
 from ops.redrive import Redriver, parse_body, read_stream_range
 from projector.indices import READ_FILTER
 from projector.rules import LISTING, load_mapping
+from stackclient.items import new_version
 from stackclient.stack import streams_client
 
 
@@ -118,7 +120,7 @@ def test_on_failure_metadata_is_redriven_from_the_stream(
 
 def test_a_trimmed_stream_range_falls_back_to_reconcile(ops_env: OpsEnv) -> None:
     env = ops_env
-    env.put(listing_item("t1", new_version()))
+    env.put(listing("t1", new_version()))
     info = {
         "shardId": "shardId-00000001541626099285-f35f62ef",
         "startSequenceNumber": "1000000000000000000100",

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import boto3
 import pytest
 from projector_testkit import Env, Scripted, ScriptedServer, Search, Table, next_id
+from support.projector_env import configure_projector, projector_environment
 
 from devstack.servers import ChildServer
 from projector import handler
@@ -20,9 +21,7 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     """Set projector environment variables and drop the handler's cached runtime."""
 
     def apply(**variables: str) -> None:
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        handler.reset()
+        configure_projector(monkeypatch, **variables)
 
     yield apply
     handler.reset()
@@ -34,13 +33,7 @@ def env(moto_server: ChildServer, osmem: ChildServer, configure: Callable[..., N
     ensure_indices(Transport(osmem.url), prefix, settings={"index.gc_deletes": "0s"})
     sqs = boto3.client("sqs", endpoint_url=moto_server.url)
     queue_url = sqs.create_queue(QueueName=f"dlq-{prefix.rstrip('-')}")["QueueUrl"]
-    configure(
-        OPENSEARCH_ENDPOINT=osmem.url,
-        OPENSEARCH_AUTH="none",
-        DEAD_LETTER_QUEUE_URL=queue_url,
-        INDEX_PREFIX=prefix,
-        POWERTOOLS_METRICS_NAMESPACE="projector-tests",
-    )
+    configure(**projector_environment(osmem.url, queue_url, prefix))
     return Env(
         Table(moto_server.url), Search(osmem.url, prefix), queue_url, sqs, prefix, osmem.url, moto_server.url
     )

@@ -1,22 +1,26 @@
-"""Helpers for the projector tests: moto tables with streams, sample items, search reads, a Lambda context."""
+"""Helpers for the projector tests: moto tables with a stream reader, search reads, a scripted server.
+
+Items, the Lambda context and the projector's environment come from tests/support.
+"""
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import boto3
+from support.lambda_context import lambda_context
+from support.tables import create_table
 
 from projector import handler
 from projector.transport import Transport
+from stackclient.lambda_wire import lambda_record
 
 _counter = itertools.count()
 
@@ -25,42 +29,14 @@ def next_id() -> int:
     return next(_counter)
 
 
-@dataclass
-class FakeContext:
-    """A Lambda context with the attributes the handler and Powertools read."""
-
-    remaining_ms: int = 60_000
-    function_name: str = "projector-test"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:projector-test"
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int(self.remaining_ms - (time.monotonic() - self._started) * 1000))
-
-
 class Table:
-    """A moto DynamoDB table with NEW_AND_OLD_IMAGES and a reader for its stream."""
+    """A moto DynamoDB table made from the shared definition, and a reader for its stream."""
 
     def __init__(self, endpoint: str) -> None:
         self.name = f"t{next(_counter)}-{uuid.uuid4().hex[:6]}"
         self.client = boto3.client("dynamodb", endpoint_url=endpoint)
         self.streams = boto3.client("dynamodbstreams", endpoint_url=endpoint)
-        answer = self.client.create_table(
-            TableName=self.name,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        self.stream_arn = answer["TableDescription"]["LatestStreamArn"]
+        self.stream_arn = create_table(self.client, self.name)
         shard = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]
         self._iterator = self.streams.get_shard_iterator(
             StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
@@ -76,70 +52,7 @@ class Table:
         """New stream records since the last read, in Lambda's event shape."""
         answer = self.streams.get_records(ShardIterator=self._iterator, Limit=1000)
         self._iterator = answer["NextShardIterator"]
-        return [lambda_shape(record, self.stream_arn) for record in answer["Records"]]
-
-
-def lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A boto3 ``get_records`` record as Lambda delivers it (epoch-seconds time, source ARN, region)."""
-    shaped: dict[str, Any] = json.loads(json.dumps(record, default=_wire_default))
-    created = record["dynamodb"].get("ApproximateCreationDateTime")
-    if created is not None:
-        shaped["dynamodb"]["ApproximateCreationDateTime"] = float(int(created.timestamp()))
-    shaped["eventSourceARN"] = stream_arn
-    shaped["awsRegion"] = "us-east-1"
-    shaped["eventSource"] = "aws:dynamodb"
-    return shaped
-
-
-def _wire_default(value: Any) -> Any:
-    # boto3 decodes B/BS to bytes; Lambda delivers them as base64 text.
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    return str(value)
-
-
-def listing(
-    listing_id: str, version: int, title: str = "Sunny flat", price: str = "1250.5", **extra: Any
-) -> dict[str, Any]:
-    """A Listing item in wire format, as the write side stores it."""
-    item: dict[str, Any] = {
-        "pk": {"S": f"LISTING#{listing_id}"},
-        "sk": {"S": "LISTING"},
-        "type": {"S": "Listing"},
-        "gsi1pk": {"S": "OWNER#alice"},
-        "gsi1sk": {"S": f"LISTING#2026-01-01T00:00:00.000Z#{listing_id}"},
-        "id": {"S": listing_id},
-        "title": {"S": title},
-        "description": {"S": "Two rooms, balcony, close to the park."},
-        "category": {"S": "APARTMENT"},
-        "tags": {"L": [{"S": "balcony"}, {"S": "park"}]},
-        "price": {"N": price},
-        "currency": {"S": "EUR"},
-        "location": {"M": {"lat": {"N": "52.52"}, "lon": {"N": "13.405"}}},
-        "city": {"S": "Berlin"},
-        "owner": {"S": "alice"},
-        "status": {"S": "ACTIVE"},
-        "createdAt": {"S": "2026-01-01T00:00:00.000Z"},
-        "updatedAt": {"S": "2026-01-01T00:00:00.000Z"},
-        "version": {"N": str(version)},
-    }
-    item.update(extra)
-    return item
-
-
-def review(listing_id: str, review_id: str, version: int, rating: str = "4") -> dict[str, Any]:
-    return {
-        "pk": {"S": f"LISTING#{listing_id}"},
-        "sk": {"S": f"REVIEW#{review_id}"},
-        "type": {"S": "Review"},
-        "id": {"S": review_id},
-        "listingId": {"S": listing_id},
-        "rating": {"N": rating},
-        "text": {"S": "Lovely place."},
-        "author": {"S": "bob"},
-        "createdAt": {"S": "2026-01-02T00:00:00.000Z"},
-        "version": {"N": str(version)},
-    }
+        return [lambda_record(record, self.stream_arn) for record in answer["Records"]]
 
 
 class Search:
@@ -179,7 +92,7 @@ class Env:
     moto_url: str
 
     def invoke(self, records: list[dict[str, Any]], remaining_ms: int = 60_000) -> dict[str, Any]:
-        response: dict[str, Any] = handler.lambda_handler({"Records": records}, FakeContext(remaining_ms))
+        response: dict[str, Any] = handler.lambda_handler({"Records": records}, lambda_context(remaining_ms))
         return response
 
     def dead_letters(self) -> list[dict[str, Any]]:

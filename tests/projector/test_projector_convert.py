@@ -7,7 +7,8 @@ import json
 from decimal import Decimal
 
 import pytest
-from projector_testkit import Env, listing
+from projector_testkit import Env
+from support.items import listing
 
 from projector import convert
 from projector.exceptions import ConversionError

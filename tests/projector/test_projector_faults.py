@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from projector_testkit import Env, listing, review
+from projector_testkit import Env
+from support.items import listing, review
 
 from devstack.faultproxy import FaultProxy
 from devstack.servers import ChildServer, free_port

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from projector_testkit import Env, Scripted, listing
+from projector_testkit import Env, Scripted
+from support.items import listing
 
 from devstack.servers import ChildServer, free_port
 from projector.bulk import BulkAction, BulkWriter, Outcome, RetryPolicy

@@ -11,7 +11,8 @@ import copy
 from typing import Any
 
 import pytest
-from projector_testkit import Env, listing
+from projector_testkit import Env
+from support.items import listing
 
 from projector import convert
 from projector.exceptions import ConversionError, PoisonRecordError

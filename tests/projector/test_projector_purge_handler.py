@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from projector_testkit import FakeContext, listing, review
+from support.items import listing, review
+from support.lambda_context import lambda_context
 
 from devstack.faultproxy import FaultProxy
 from devstack.servers import ChildServer
@@ -92,7 +93,7 @@ def _emf(output: str) -> list[dict[str, Any]]:
 def test_purges_old_tombstones_and_keeps_recent_ones_and_live_documents(
     seeded: str, osmem: ChildServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = purge.lambda_handler({"source": "aws.events"}, FakeContext())
+    result = purge.lambda_handler({"source": "aws.events"}, lambda_context())
 
     listings, reviews = f"{seeded}listings-v1", f"{seeded}reviews-v1"
     assert result == {"deleted": {listings: 1, reviews: 1}, "total": 2, "retention_hours": 48.0}
@@ -117,13 +118,13 @@ def test_retention_comes_from_the_projector_configuration(
     seeded: str, osmem: ChildServer, configure: Callable[..., None]
 ) -> None:
     configure(TOMBSTONE_RETENTION_HOURS="60")
-    result = purge.lambda_handler({}, FakeContext())
+    result = purge.lambda_handler({}, lambda_context())
     assert result["deleted"] == {f"{seeded}listings-v1": 1, f"{seeded}reviews-v1": 0}
     assert _get(osmem, f"{seeded}reviews-v1", "old-review") is not None  # 50 h old: kept under 60 h
 
     configure(TOMBSTONE_RETENTION_HOURS="12")
     with pytest.raises(ConfigError, match="TOMBSTONE_RETENTION_HOURS must be more than the 24 h"):
-        purge.lambda_handler({}, FakeContext())
+        purge.lambda_handler({}, lambda_context())
 
 
 def _closed_port() -> int:
@@ -138,7 +139,7 @@ def test_unreachable_opensearch_raises_a_transport_error(
 ) -> None:
     configure(OPENSEARCH_ENDPOINT=f"http://127.0.0.1:{_closed_port()}", OPENSEARCH_AUTH="none")
     with pytest.raises(TransportError, match=r"/_alias/listings-write") as caught:
-        purge.lambda_handler({}, FakeContext())
+        purge.lambda_handler({}, lambda_context())
     assert "refused" in str(caught.value).lower()
     failed = [record for record in caplog.records if record.getMessage() == "tombstone purge failed"]
     assert len(failed) == 1 and failed[0].levelname == "ERROR" and failed[0].exc_info is not None
@@ -153,7 +154,7 @@ def test_a_refused_delete_by_query_raises_and_leaves_the_tombstones(
         proxy.script("500")
         configure(OPENSEARCH_ENDPOINT=proxy.url)
         with pytest.raises(TransportError, match=r"purge .*listings-v1: HTTP 500"):
-            purge.lambda_handler({}, FakeContext())
+            purge.lambda_handler({}, lambda_context())
         assert proxy.stats["status_500"] == 1
     assert _get(osmem, f"{seeded}listings-v1", "old") is not None
 
@@ -207,7 +208,7 @@ def test_a_delete_by_query_that_reports_failures_raises(
     try:
         configure(OPENSEARCH_ENDPOINT=f"http://127.0.0.1:{server.server_address[1]}", OPENSEARCH_AUTH="none")
         with pytest.raises(TransportError, match=expected):
-            purge.lambda_handler({}, FakeContext())
+            purge.lambda_handler({}, lambda_context())
     finally:
         server.shutdown()
         server.server_close()
@@ -218,7 +219,7 @@ def test_a_missing_write_alias_fails_instead_of_purging_nothing(
 ) -> None:
     configure(INDEX_PREFIX="no-such-prefix-")
     with pytest.raises(AliasMissingError, match="no-such-prefix-listings-write"):
-        purge.lambda_handler({}, FakeContext())
+        purge.lambda_handler({}, lambda_context())
 
 
 def test_importing_the_library_still_loads_no_powertools() -> None:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from projector_testkit import Env, FakeContext, listing
+from projector_testkit import Env
+from support.items import listing
+from support.lambda_context import lambda_context
 
 from devstack.servers import ChildServer
 from projector import handler
@@ -83,7 +85,7 @@ def test_sigv4_needs_a_region() -> None:
 def test_bad_configuration_fails_the_first_invocation_clearly(configure: Callable[..., None]) -> None:
     configure(OPENSEARCH_ENDPOINT="", DEAD_LETTER_QUEUE_URL="")
     with pytest.raises(ConfigError, match="OPENSEARCH_ENDPOINT is required"):
-        handler.lambda_handler({"Records": []}, FakeContext())
+        handler.lambda_handler({"Records": []}, lambda_context())
 
 
 def test_cold_start_in_a_fresh_process(env: Env) -> None:

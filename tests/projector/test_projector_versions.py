@@ -6,7 +6,8 @@ import copy
 import time
 from typing import Any
 
-from projector_testkit import Env, listing, review
+from projector_testkit import Env
+from support.items import listing, review
 
 from projector import handler
 
