@@ -15,6 +15,8 @@ import argparse
 import os
 import sys
 import time
+from decimal import Decimal
+from typing import Any
 
 from devstack.definitions import create_table_request
 from devstack.servers import start_moto, start_osmem
@@ -22,20 +24,19 @@ from ops.backfill import backfill
 from ops.reconcile import reconcile
 from ops.writer import ProjectionWriter, transport_for
 from projector.indices import ensure_indices
+from stackclient.items import listing_item, new_version
 from stackclient.stack import LOCAL_AWS_ENV, Stack, dynamodb_client, opensearch_client
 
 
-def _listing(n: int, version: int) -> dict[str, dict[str, object]]:
-    listing_id = f"bench-{n:07d}"
-    return {
-        "pk": {"S": f"LISTING#{listing_id}"}, "sk": {"S": "LISTING"}, "type": {"S": "Listing"},
-        "id": {"S": listing_id}, "title": {"S": f"Flat {n}"}, "description": {"S": "Bright and quiet."},
-        "category": {"S": "APARTMENT"}, "tags": {"L": [{"S": "lift"}]}, "price": {"N": str(500 + n % 900)},
-        "currency": {"S": "EUR"}, "location": {"M": {"lat": {"N": "38.72"}, "lon": {"N": "-9.14"}}},
-        "city": {"S": "Lisbon"}, "owner": {"S": "bench"}, "status": {"S": "ACTIVE"},
-        "createdAt": {"S": "2026-11-29T10:00:00.000Z"}, "updatedAt": {"S": "2026-11-29T10:00:00.000Z"},
-        "version": {"N": str(version)},
+def _listing(n: int, version: int) -> dict[str, Any]:
+    """Listing `n` of the table, built as the seed and the tests build theirs."""
+    listing = {
+        "id": f"bench-{n:07d}", "title": f"Flat {n}", "description": "Bright and quiet.",
+        "category": "APARTMENT", "tags": ["lift"], "price": 500 + n % 900, "currency": "EUR",
+        "location": {"lat": Decimal("38.72"), "lon": Decimal("-9.14")}, "city": "Lisbon", "owner": "bench",
+        "status": "ACTIVE", "createdAt": "2026-11-29T10:00:00.000Z",
     }  # fmt: skip
+    return listing_item(listing, version)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         dynamodb = dynamodb_client(stack)
         dynamodb.create_table(**create_table_request("bench"))
-        version = int(time.time() * 1000) * 1000
+        version = new_version()
         started = time.perf_counter()
         for start in range(0, args.items, 25):
             requests = [

@@ -91,7 +91,7 @@ def project(size: int, batches: int, projected: int) -> None:
         POWERTOOLS_METRICS_NAMESPACE="instructions",
     )
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the handler's EMF lines
-    context = bench_projector.Context()
+    context = bench_projector.lambda_context()
     with mock.patch.object(handler, "Transport", AcceptingOpenSearch):  # what its runtime is built with
         for event in events[: projected + 1]:
             response = handler.lambda_handler({"Records": event}, context)
