@@ -25,6 +25,16 @@ from stackclient.errors import StackClientError
 from stackclient.stack import Stack, find_stack
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2
+# What a command can meet and report as `Type: message`: its own errors, finding the stack, the
+# projector's conversion and writes, AWS and OpenSearch.
+REPORTED_ERRORS = (
+    OpsError,
+    StackClientError,
+    ProjectorError,
+    ClientError,
+    BotoCoreError,
+    OpenSearchException,
+)
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -86,13 +96,6 @@ def run(command: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (
-        OpsError,
-        StackClientError,
-        ProjectorError,
-        ClientError,
-        BotoCoreError,
-        OpenSearchException,
-    ) as exc:
+    except REPORTED_ERRORS as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_ERROR
