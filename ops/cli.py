@@ -19,8 +19,8 @@ from opensearchpy.exceptions import OpenSearchException
 from ops.errors import OpsError
 from ops.stack import Stack, find_stack
 from ops.writer import transport_for
+from projector.entities import ENTITIES, Entity
 from projector.exceptions import ProjectorError
-from projector.rules import ENTITIES, Entity
 from projector.transport import Transport
 
 EXIT_OK, EXIT_ATTENTION, EXIT_ERROR = 0, 1, 2

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projector.bulk import BulkAction, BulkWriter, Outcome, encode_document
+from projector.documents import Projection, project_item
+from projector.entities import ENTITIES, Entity
 from projector.exceptions import PoisonRecordError
-from projector.rules import ENTITIES, Entity, Projection, project_item
 from projector.transport import Transport
 
 Item = Mapping[str, Any]  # DynamoDB wire form

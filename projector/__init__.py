@@ -11,6 +11,8 @@ from projector.convert import item as convert_item
 from projector.convert import number as convert_number
 from projector.convert import value as convert_value
 from projector.dlq import DeadLetter, DeadLetterQueue
+from projector.documents import Projection, project_item, project_tombstone
+from projector.entities import ENTITIES, LISTING, REVIEW, Entity
 from projector.exceptions import (
     AliasMissingError,
     ConfigError,
@@ -20,19 +22,9 @@ from projector.exceptions import (
     RetryableError,
     TransportError,
 )
+from projector.identity import entity_of
 from projector.indices import ensure_indices
 from projector.purge import purge_tombstones
-from projector.rules import (
-    ENTITIES,
-    LISTING,
-    REVIEW,
-    Entity,
-    Projection,
-    entity_of,
-    project_item,
-    project_record,
-    project_tombstone,
-)
 from projector.stream import BatchResult, StreamProjector
 from projector.transport import Transport
 
@@ -67,7 +59,6 @@ __all__ = [
     "ensure_indices",
     "entity_of",
     "project_item",
-    "project_record",
     "project_tombstone",
     "purge_tombstones",
     "resolve_alias",

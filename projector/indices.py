@@ -15,8 +15,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from projector.entities import ENTITIES, Entity, load_mapping
 from projector.exceptions import ProjectorError, TransportError
-from projector.rules import ENTITIES, Entity, load_mapping
 from projector.transport import Transport
 
 READ_FILTER: dict[str, Any] = {"bool": {"must_not": [{"term": {"tombstone": True}}]}}

@@ -14,8 +14,10 @@ from typing import Any
 from projector.aliases import AliasResolver
 from projector.bulk import BulkWriter, ItemResult, Outcome, action_line, encode_document
 from projector.dlq import DeadLetter, DeadLetterQueue
+from projector.documents import document_for
+from projector.entities import Entity
 from projector.exceptions import AliasMissingError, PoisonRecordError, ProjectorError, RetryableError
-from projector.rules import Entity, Identity, document_for, identify, is_ttl_delete
+from projector.identity import Identity, identify, is_ttl_delete
 
 _ALIAS_ATTEMPTS = 3
 _NUMBERS = (int, float)

@@ -22,7 +22,7 @@ from devstack.poller import StreamPoller, sqs_sender
 from ops.stack import Stack, streams_client
 from ops.writer import ProjectionWriter, transport_for
 from projector import handler
-from projector.rules import ENTITIES
+from projector.entities import ENTITIES
 
 REPO = Path(__file__).resolve().parents[2]
 CITIES = ("Lisbon", "Porto", "Faro", "Braga")

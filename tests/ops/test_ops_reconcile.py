@@ -12,7 +12,7 @@ from ops.backfill import backfill
 from ops.indices import DocVersion, iter_versions
 from ops.reconcile import TableEntry, _recheck, classify, compare, reconcile
 from projector.bulk import BulkAction, BulkWriter
-from projector.rules import LISTING, REVIEW, Entity
+from projector.entities import LISTING, REVIEW, Entity
 
 
 def _write(env: OpsEnv, doc_id: str, version: int, document: dict[str, object]) -> None:

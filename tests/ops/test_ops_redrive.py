@@ -16,8 +16,8 @@ from ops.errors import DeadLetterError
 from ops.reconcile import reconcile
 from ops.redrive import Redriver, parse_body, read_stream_range
 from ops.stack import streams_client
+from projector.entities import LISTING, load_mapping
 from projector.indices import READ_FILTER
-from projector.rules import LISTING, load_mapping
 
 
 def _wait_for(condition: Any, timeout: float = 30.0) -> None:

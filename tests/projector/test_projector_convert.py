@@ -10,8 +10,9 @@ import pytest
 from projector_testkit import Env, listing
 
 from projector import convert
+from projector.documents import document_of
+from projector.entities import LISTING, Entity, Field
 from projector.exceptions import ConversionError
-from projector.rules import LISTING, Entity, Field, document_of
 
 EVERY_TYPE = {
     "pk": {"S": "MISC#1"},

@@ -202,7 +202,7 @@ def test_missing_write_alias_fails_records_not_drops_them(env: Env, configure: C
 def test_documents_go_to_every_index_behind_the_write_alias(env: Env) -> None:
     transport = env.search.transport
     second = f"{env.prefix}listings-v2"
-    from projector.rules import LISTING, load_mapping
+    from projector.entities import LISTING, load_mapping
 
     assert (
         transport.request(

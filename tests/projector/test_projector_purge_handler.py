@@ -21,9 +21,9 @@ from devstack.faultproxy import FaultProxy
 from devstack.servers import ChildServer
 from projector import purge
 from projector.bulk import BulkAction, BulkWriter
+from projector.documents import project_item, project_tombstone
 from projector.exceptions import AliasMissingError, ConfigError, TransportError
 from projector.indices import ensure_indices
-from projector.rules import project_item, project_tombstone
 from projector.transport import Transport
 
 ROOT = Path(__file__).resolve().parents[2]
