@@ -18,7 +18,7 @@ from projector.entities import LISTING, REVIEW, Entity
 def _write(env: OpsEnv, doc_id: str, version: int, document: dict[str, object]) -> None:
     """Write one document straight into the index, as a bug or an operator would."""
     writer = BulkWriter(env.writer().transport)
-    [result] = writer.write([BulkAction(env.index(), doc_id, version, document=document)])
+    [result] = writer.write([BulkAction(env.index(), doc_id, version, document=document)]).items
     assert result.outcome.value == "indexed", result
 
 

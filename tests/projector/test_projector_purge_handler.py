@@ -63,7 +63,7 @@ def seeded(osmem: ChildServer, configure: Callable[..., None]) -> str:
         assert projection is not None
         index = f"{prefix}{projection.entity.index()}"
         actions.append(BulkAction(index, projection.doc_id, projection.version, projection.document))
-    results = BulkWriter(transport).write(actions, deadline=time.monotonic() + 30)
+    results = BulkWriter(transport).write(actions, deadline=time.monotonic() + 30).items
     assert all(result.status in (200, 201) for result in results), results
     configure(OPENSEARCH_ENDPOINT=osmem.url, OPENSEARCH_AUTH="none", INDEX_PREFIX=prefix)
     return prefix
