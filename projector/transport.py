@@ -1,11 +1,11 @@
 """A lean HTTP/1.1 client for OpenSearch: a small pool of keep-alive sockets, optional SigV4 signing.
 
-Chosen over opensearch-py (which loads aiohttp eagerly, ~110 ms) and urllib3 (~70 ms more import for
-nothing this client needs) to keep the cold start small; and over ``http.client``, whose header parsing
-(the ``email`` package) and separate header/body writes cost about 0.15 ms of CPU per request, which is
-most of the per-invocation overhead at small batch sizes. It speaks the subset OpenSearch uses: one
-request at a time per connection, ``Content-Length`` or chunked answers, ``Connection: close``. SigV4
-uses botocore's own signer and credential chain, imported only when signing is on.
+Chosen over opensearch-py (which loads aiohttp eagerly) and urllib3 to keep the cold start small, and
+over ``http.client``, whose header parsing (the ``email`` package) and separate header/body writes were
+most of the per-invocation overhead at small batch sizes (figures: projector/README.md, Performance). It
+speaks the subset OpenSearch uses: one request at a time per connection, ``Content-Length`` or chunked
+answers, ``Connection: close``. SigV4 uses botocore's own signer and credential chain, imported only when
+signing is on.
 """
 
 from __future__ import annotations
