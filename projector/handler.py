@@ -14,11 +14,10 @@ import gc
 import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse, PartialItemFailures
 
 from projector.aliases import AliasResolver
 from projector.bulk import BulkWriter
@@ -26,6 +25,9 @@ from projector.config import Config
 from projector.dlq import DeadLetterQueue
 from projector.stream import BatchResult, StreamProjector
 from projector.transport import Transport
+
+if TYPE_CHECKING:  # the response's shape only: Powertools' batch package is not needed at run time
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse, PartialItemFailures
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "projector")
 
