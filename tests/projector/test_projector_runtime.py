@@ -249,13 +249,13 @@ def test_build_produces_an_importable_zip(tmp_path: Path) -> None:
         names = set(archive.namelist())
         archive.extractall(tmp_path / "unpacked")
     assert {"projector/handler.py", "projector/mappings/listings.v1.json"} <= names
-    assert "aws_lambda_powertools/__init__.py" in names
+    assert "aws_lambda_powertools/__init__.py" in names and "urllib3/__init__.py" in names
     assert not any(name.startswith(("boto3/", "botocore/")) for name in names)
     unpacked = tmp_path / "unpacked"
     probe = (
         f"import sys; sys.path.insert(0, {str(unpacked)!r}); "
-        "import projector.handler, aws_lambda_powertools; "
-        "print(projector.handler.__file__); print(aws_lambda_powertools.__file__)"
+        "import projector.handler, aws_lambda_powertools, urllib3; "
+        "print(projector.handler.__file__); print(aws_lambda_powertools.__file__); print(urllib3.__file__)"
     )
     located = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
