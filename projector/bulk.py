@@ -139,7 +139,8 @@ class BulkResult:
 
 
 class BulkWriter:
-    """Writes actions through ``_bulk`` and returns one :class:`ItemResult` per action, in order.
+    """Writes actions through ``_bulk``; each call returns a :class:`BulkResult` (an :class:`ItemResult` per
+    action, in order, and what the call cost).
 
     Holds only its configuration: calls share nothing, so one writer may serve several threads.
 
