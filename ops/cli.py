@@ -18,8 +18,8 @@ from opensearchpy.exceptions import OpenSearchException
 
 from ops.errors import OpsError
 from ops.writer import transport_for
+from projector.entities import ENTITIES, Entity
 from projector.exceptions import ProjectorError
-from projector.rules import ENTITIES, Entity
 from projector.transport import Transport
 from stackclient.errors import StackClientError
 from stackclient.stack import Stack, find_stack

@@ -5,6 +5,7 @@ Reconcile and reindex read concrete indices (not the filtered read alias), becau
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from opensearchpy.exceptions import NotFoundError
 
 from ops.errors import OpsError
+from projector import aliases
+from projector.transport import Response
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
@@ -29,12 +32,25 @@ class DocVersion:
 
 
 def alias_indices(client: OpenSearch, alias: str) -> list[str]:
-    """The concrete indices behind `alias`, sorted; [] when the alias does not exist."""
-    try:
-        found: dict[str, Any] = client.indices.get_alias(name=alias)
-    except NotFoundError:
-        return []
-    return sorted(found)
+    """The concrete indices behind `alias`, sorted; [] when the alias does not exist (the projector's
+    own lookup, so both read an alias the same way)."""
+    return list(aliases.alias_indices(_Requests(client), alias))
+
+
+class _Requests:
+    """An opensearch-py client as the projector's alias lookup calls it: a status and a JSON body."""
+
+    def __init__(self, client: OpenSearch) -> None:
+        self._client = client
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, timeout: float | None = None
+    ) -> Response:
+        try:
+            answer = self._client.transport.perform_request(method, path)
+        except NotFoundError:
+            return Response(404, b"")
+        return Response(200, json.dumps(answer).encode())
 
 
 def require_alias_indices(client: OpenSearch, alias: str) -> list[str]:

@@ -29,17 +29,10 @@ from typing import TYPE_CHECKING, Any
 from ops.indices import DocVersion, alias_indices, get_versions, iter_versions
 from ops.scan import Checkpoint, parallel_scan
 from ops.writer import ProjectionWriter, Tally
+from projector.documents import Projection, project_item, project_tombstone
+from projector.entities import ENTITIES, Entity
 from projector.exceptions import PoisonRecordError
-from projector.rules import (
-    ENTITIES,
-    Entity,
-    Projection,
-    doc_id_of,
-    entity_of,
-    project_item,
-    project_tombstone,
-    version_of,
-)
+from projector.identity import doc_id_of, entity_of, version_of
 from stackclient.lambda_wire import Item, wire_item
 
 if TYPE_CHECKING:

@@ -28,8 +28,10 @@ from botocore.exceptions import ClientError, ParamValidationError
 from ops.errors import DeadLetterError
 from ops.indices import alias_indices, get_versions
 from ops.writer import ProjectionWriter
+from projector.documents import Projection, project_item, project_tombstone
+from projector.entities import Entity
 from projector.exceptions import PoisonRecordError
-from projector.rules import Entity, Projection, doc_id_of, entity_of, project_item, project_tombstone
+from projector.identity import doc_id_of, entity_of
 from stackclient.lambda_wire import wire_item
 
 if TYPE_CHECKING:

@@ -34,8 +34,8 @@ from ops.indices import alias_indices
 from ops.progress import Progress
 from ops.writer import ProjectionWriter
 from projector.aliases import AliasResolver
+from projector.entities import Entity
 from projector.indices import READ_FILTER
-from projector.rules import Entity
 from projector.transport import Transport
 
 if TYPE_CHECKING:

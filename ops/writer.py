@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projector.bulk import BulkAction, BulkWriter, Outcome, encode_document
+from projector.documents import Projection, project_item
+from projector.entities import ENTITIES, Entity
 from projector.exceptions import PoisonRecordError
-from projector.rules import ENTITIES, Entity, Projection, project_item
 from projector.transport import Transport
 
 Item = Mapping[str, Any]  # DynamoDB wire form
@@ -130,9 +131,8 @@ class ProjectionWriter:
                 owners.append(position)
         if not actions:
             return tally, settled
-        # Each call gets its own writer: BulkWriter keeps per-instance stats and is not shared by threads.
         writer = BulkWriter(self.transport, max_actions=self.max_actions)
-        results = writer.write(actions, deadline=time.monotonic() + self.write_seconds)
+        results = writer.write(actions, deadline=time.monotonic() + self.write_seconds).items
         for action, owner, result in zip(actions, owners, results, strict=True):
             if result.outcome in (Outcome.INDEXED, Outcome.DELETED):
                 tally.written += 1

@@ -6,68 +6,26 @@ does not import Powertools or boto3.
 """
 
 from projector.aliases import AliasResolver, resolve_alias
-from projector.bulk import BulkAction, BulkWriter, ItemResult, Outcome, RetryPolicy, encode_document
+from projector.bulk import BulkAction, BulkWriter, Outcome, encode_document
 from projector.convert import item as convert_item
-from projector.convert import number as convert_number
-from projector.convert import value as convert_value
-from projector.dlq import DeadLetter, DeadLetterQueue
-from projector.exceptions import (
-    AliasMissingError,
-    ConfigError,
-    ConversionError,
-    PoisonRecordError,
-    ProjectorError,
-    RetryableError,
-    TransportError,
-)
+from projector.documents import project_item, project_tombstone
+from projector.entities import LISTING, REVIEW
 from projector.indices import ensure_indices
 from projector.purge import purge_tombstones
-from projector.rules import (
-    ENTITIES,
-    LISTING,
-    REVIEW,
-    Entity,
-    Projection,
-    entity_of,
-    project_item,
-    project_record,
-    project_tombstone,
-)
-from projector.stream import BatchResult, StreamProjector
 from projector.transport import Transport
 
 __all__ = [
-    "ENTITIES",
     "LISTING",
     "REVIEW",
-    "AliasMissingError",
     "AliasResolver",
-    "BatchResult",
     "BulkAction",
     "BulkWriter",
-    "ConfigError",
-    "ConversionError",
-    "DeadLetter",
-    "DeadLetterQueue",
-    "Entity",
-    "ItemResult",
     "Outcome",
-    "PoisonRecordError",
-    "Projection",
-    "ProjectorError",
-    "RetryPolicy",
-    "RetryableError",
-    "StreamProjector",
     "Transport",
-    "TransportError",
     "convert_item",
-    "convert_number",
-    "convert_value",
     "encode_document",
     "ensure_indices",
-    "entity_of",
     "project_item",
-    "project_record",
     "project_tombstone",
     "purge_tombstones",
     "resolve_alias",

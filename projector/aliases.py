@@ -1,4 +1,4 @@
-"""Which concrete indices stand behind a write alias (cached briefly).
+"""Which concrete indices stand behind an alias: the one lookup the projector, its commands and ops use.
 
 The projector writes every document to every index behind the write alias, so a reindex that adds a new
 index to the write alias gets both written until the swap (docs/design.md §4).
@@ -9,14 +9,42 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import Protocol
 from urllib.parse import quote
 
 from projector.exceptions import AliasMissingError, TransportError
-from projector.transport import Transport
+from projector.transport import Response
 
 
-def resolve_alias(transport: Transport, alias: str, timeout: float | None = None) -> tuple[str, ...]:
-    """The indices behind ``alias``, sorted.
+class Requests(Protocol):
+    """What the lookup needs of a client: :class:`projector.transport.Transport` has it."""
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, timeout: float | None = None
+    ) -> Response: ...
+
+
+def alias_indices(transport: Requests, alias: str, timeout: float | None = None) -> tuple[str, ...]:
+    """The indices behind ``alias``, sorted; empty when the alias does not exist.
+
+    Raises
+    ------
+    TransportError
+        OpenSearch could not be reached or answered with an error.
+    """
+    response = transport.request("GET", f"/_alias/{quote(alias, safe='')}", timeout=timeout)
+    if response.status == 404:
+        return ()
+    if response.status != 200:
+        raise TransportError(f"GET /_alias/{alias}: HTTP {response.status}: {response.body[:200]!r}")
+    try:
+        return tuple(sorted(json.loads(response.body)))
+    except (ValueError, TypeError) as exc:
+        raise TransportError(f"GET /_alias/{alias}: unparseable answer") from exc
+
+
+def resolve_alias(transport: Requests, alias: str, timeout: float | None = None) -> tuple[str, ...]:
+    """:func:`alias_indices` for an alias that must exist.
 
     Raises
     ------
@@ -25,15 +53,7 @@ def resolve_alias(transport: Transport, alias: str, timeout: float | None = None
     TransportError
         OpenSearch could not be reached or answered with an error.
     """
-    response = transport.request("GET", f"/_alias/{quote(alias, safe='')}", timeout=timeout)
-    if response.status == 404:
-        raise AliasMissingError(alias)
-    if response.status != 200:
-        raise TransportError(f"GET /_alias/{alias}: HTTP {response.status}: {response.body[:200]!r}")
-    try:
-        indices = tuple(sorted(json.loads(response.body)))
-    except (ValueError, TypeError) as exc:
-        raise TransportError(f"GET /_alias/{alias}: unparseable answer") from exc
+    indices = alias_indices(transport, alias, timeout)
     if not indices:
         raise AliasMissingError(alias)
     return indices
@@ -43,7 +63,7 @@ class AliasResolver:
     """Caches :func:`resolve_alias` answers for ``ttl_seconds``."""
 
     def __init__(
-        self, transport: Transport, ttl_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic
+        self, transport: Requests, ttl_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.transport = transport
         self.ttl_seconds = ttl_seconds

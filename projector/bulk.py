@@ -9,7 +9,8 @@ still refuses as too large (413) is split in halves until the culprit stands alo
 | 200, 201                         | INDEXED   |
 | 404 on a delete                  | DELETED   |
 | 409 (version conflict)           | STALE     |
-| 429, 5xx, timeout, connection    | retried (backoff, full jitter) until the deadline, then FAILED |
+| 429, 5xx, timeout, connection,   | retried (backoff, full jitter) until the deadline, then FAILED |
+| index_not_found_exception        |           |
 | any other 4xx                    | POISON    |
 """
 
@@ -19,7 +20,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -36,7 +37,7 @@ def _stdlib_dumps(value: Any) -> bytes:
     return _encode(value).encode()
 
 
-try:  # orjson, when bundled, serialises documents ~2.5x faster; the stdlib path is the fallback.
+try:  # orjson, when bundled, serialises documents several times faster; the stdlib path is the fallback.
     import orjson
 
     _dumps = orjson.dumps
@@ -49,8 +50,8 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_ACTIONS = 1000
 """A Lambda batch of up to 1,000 records goes out in one request (one round trip)."""
 _FILTER = "?filter_path=errors,items.*.status,items.*.error"
-"""Statuses and whole error objects. Naming the error's leaves (``items.*.error.type``, ...) instead made
-osmem take 6-11 % longer per request (paired requests of one body); the whole object costs about nothing."""
+"""Statuses and whole error objects: naming the error's leaves (``items.*.error.type``, ...) instead made
+the server slower per request (projector/README.md, Performance)."""
 
 
 class Outcome(Enum):
@@ -60,10 +61,19 @@ class Outcome(Enum):
     POISON = "poison"
     FAILED = "failed"
 
-    @property
-    def handled(self) -> bool:
-        """True when Lambda need not retry the record (POISON is handled once it is in the DLQ)."""
-        return self is not Outcome.FAILED
+
+def outcome_of(status: int, error_type: str | None, delete: bool) -> Outcome:
+    """The outcome of one ``_bulk`` item, the table in this module's docstring (FAILED: retry it)."""
+    if status == 200 or status == 201:
+        return Outcome.DELETED if delete else Outcome.INDEXED
+    if status == 409:
+        return Outcome.STALE
+    if status == 404 and delete:
+        return Outcome.DELETED
+    if status == 429 or status >= 500 or status == 0 or error_type == "index_not_found_exception":
+        # index_not_found: the alias moved under us; the caller re-resolves it on the next batch.
+        return Outcome.FAILED
+    return Outcome.POISON
 
 
 @dataclass(slots=True)
@@ -110,16 +120,29 @@ class RetryPolicy:
         return rand() * ceiling
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BulkStats:
+    """What one write call cost: requests sent, items retried, requests split, each request's latency."""
+
     requests: int = 0
     retried_items: int = 0
     split_requests: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    """One write call's answer: one :class:`ItemResult` per action, in order, and what the call cost."""
+
+    items: list[ItemResult]
+    stats: BulkStats
 
 
 class BulkWriter:
-    """Writes actions through ``_bulk`` and returns one :class:`ItemResult` per action, in order.
+    """Writes actions through ``_bulk``; each call returns a :class:`BulkResult` (an :class:`ItemResult` per
+    action, in order, and what the call cost).
+
+    Holds only its configuration: calls share nothing, so one writer may serve several threads.
 
     Parameters
     ----------
@@ -143,28 +166,23 @@ class BulkWriter:
         self.max_bytes = max_bytes
         self.max_actions = max_actions
         self.retry = retry or RetryPolicy()
-        self.stats = BulkStats()
-        """Counters of the most recent :meth:`write` call."""
         self._sleep = sleep
-        self._deletes: frozenset[int] = frozenset()  # per call, like stats: one call at a time
 
-    def write(self, actions: Sequence[BulkAction], deadline: float | None = None) -> list[ItemResult]:
+    def write(self, actions: Sequence[BulkAction], deadline: float | None = None) -> BulkResult:
         """Write ``actions``; retry what is retryable until ``deadline`` (``time.monotonic()`` seconds)."""
         deletes = frozenset(position for position, action in enumerate(actions) if action.op == "delete")
         return self.write_lines([_ndjson(action) for action in actions], deadline, deletes)
 
     def write_lines(
         self, lines: Sequence[bytes], deadline: float | None = None, deletes: frozenset[int] = frozenset()
-    ) -> list[ItemResult]:
+    ) -> BulkResult:
         """:meth:`write` for actions already serialised by :func:`action_line`; ``deletes`` are positions.
 
         Returns one result per line, in order.
         """
         if deadline is None:
             deadline = time.monotonic() + 60.0
-        self.stats = BulkStats()
-        self._deletes = deletes
-        results: list[ItemResult | None] = [None] * len(lines)
+        call = _Call(self, lines, deletes, deadline)
         max_bytes = self.max_bytes
         pending = list(range(len(lines)))
         if lines and max(map(len, lines)) > max_bytes:
@@ -173,41 +191,27 @@ class BulkWriter:
                 if len(line) <= max_bytes:
                     pending.append(position)
                 else:
-                    results[position] = ItemResult(
+                    call.results[position] = ItemResult(
                         Outcome.POISON, 413, "document_too_large",
                         f"action of {len(line)} bytes exceeds the bulk cap of {max_bytes} bytes",
                     )  # fmt: skip
-        attempt = 0
-        last_error: dict[int, ItemResult] = {}
         while pending:
-            attempt += 1
-            retry_later: list[int] = []
+            call.attempt += 1
+            call.retry_later = []
             for chunk in self._chunks(pending, lines):
                 if time.monotonic() + self.retry.min_request_seconds > deadline:
-                    retry_later.extend(chunk)
+                    call.retry_later.extend(chunk)
                     continue
-                self._send(chunk, lines, results, retry_later, last_error, attempt, deadline)
-            pending = retry_later
+                call.send(chunk)
+            pending = call.retry_later
             if not pending:
                 break
-            pause = self.retry.delay(attempt - 1)
+            pause = self.retry.delay(call.attempt - 1)
             if time.monotonic() + pause + self.retry.min_request_seconds > deadline:
                 break
-            self.stats.retried_items += len(pending)
+            call.retried_items += len(pending)
             self._sleep(pause)
-        for position in pending:
-            error = last_error.get(position)
-            results[position] = ItemResult(
-                Outcome.FAILED,
-                error.status if error else 0,
-                error.error_type if error else "deadline",
-                error.reason if error else "no time left in the invocation",
-                attempt,
-            )
-        # By identity: `None in results` would call ItemResult.__eq__, a Python function, per item.
-        if any(result is None for result in results):  # pragma: no cover - every position has one
-            raise AssertionError("a bulk action has no result")
-        return results  # type: ignore[return-value]
+        return call.finish(pending)
 
     def _chunks(self, pending: list[int], lines: Sequence[bytes]) -> list[list[int]]:
         whole = len(pending) == len(lines)
@@ -231,73 +235,85 @@ class BulkWriter:
             chunks.append(chunk)
         return chunks
 
-    def _send(
-        self,
-        chunk: list[int],
-        lines: Sequence[bytes],
-        results: list[ItemResult | None],
-        retry_later: list[int],
-        last_error: dict[int, ItemResult],
-        attempt: int,
-        deadline: float,
+
+class _Call:
+    """The state of one write call: what each line became so far, and what it cost."""
+
+    def __init__(
+        self, writer: BulkWriter, lines: Sequence[bytes], deletes: frozenset[int], deadline: float
     ) -> None:
+        self.transport = writer.transport
+        self.lines = lines
+        self.deletes = deletes
+        self.deadline = deadline
+        self.results: list[ItemResult | None] = [None] * len(lines)
+        self.last_error: dict[int, ItemResult] = {}
+        self.retry_later: list[int] = []
+        self.attempt = 0
+        self.requests = self.retried_items = self.split_requests = 0
+        self.latencies_ms: list[float] = []
+
+    def finish(self, pending: list[int]) -> BulkResult:
+        """The call's result; ``pending`` lines had no time left and fail with their last error."""
+        results = self.results
+        for position in pending:
+            error = self.last_error.get(position)
+            results[position] = ItemResult(
+                Outcome.FAILED,
+                error.status if error else 0,
+                error.error_type if error else "deadline",
+                error.reason if error else "no time left in the invocation",
+                self.attempt,
+            )
+        # By identity: `None in results` would call ItemResult.__eq__, a Python function, per item.
+        if any(result is None for result in results):  # pragma: no cover - every position has one
+            raise AssertionError("a bulk action has no result")
+        stats = BulkStats(self.requests, self.retried_items, self.split_requests, tuple(self.latencies_ms))
+        return BulkResult(results, stats)  # type: ignore[arg-type]
+
+    def send(self, chunk: list[int]) -> None:
+        lines = self.lines
         body = b"".join([lines[position] for position in chunk])
         started = time.monotonic()
-        self.stats.requests += 1
+        self.requests += 1
         try:
             response = self.transport.request(
                 "POST",
                 "/_bulk" + _FILTER,
                 body,
-                timeout=deadline - started,
+                timeout=self.deadline - started,
                 content_type="application/x-ndjson",
             )
         except TransportError as exc:
-            self._retry_all(chunk, retry_later, last_error, "connection_error", str(exc), 0)
+            self._retry_all(chunk, "connection_error", str(exc), 0)
             return
         finally:
-            self.stats.latencies_ms.append((time.monotonic() - started) * 1000.0)
+            self.latencies_ms.append((time.monotonic() - started) * 1000.0)
         status = response.status
         if status == 200:
-            self._read_items(chunk, response.body, results, retry_later, last_error, attempt)
+            self._read_items(chunk, response.body)
             return
         reason = response.body[:300].decode("utf-8", "replace")
         if status in (400, 413) and len(chunk) > 1:
             # The request as a whole was refused: split it so one bad action cannot sink the others.
-            self.stats.split_requests += 1
+            self.split_requests += 1
             half = len(chunk) // 2
-            self._send(chunk[:half], lines, results, retry_later, last_error, attempt, deadline)
-            self._send(chunk[half:], lines, results, retry_later, last_error, attempt, deadline)
+            self.send(chunk[:half])
+            self.send(chunk[half:])
             return
         if status in (400, 413):
             error = "request_too_large" if status == 413 else "bad_request"
-            results[chunk[0]] = ItemResult(Outcome.POISON, status, error, reason, attempt)
+            self.results[chunk[0]] = ItemResult(Outcome.POISON, status, error, reason, self.attempt)
             return
-        self._retry_all(chunk, retry_later, last_error, f"http_{status}", reason, status)
+        self._retry_all(chunk, f"http_{status}", reason, status)
 
-    @staticmethod
-    def _retry_all(
-        chunk: list[int],
-        retry_later: list[int],
-        last_error: dict[int, ItemResult],
-        error_type: str,
-        reason: str,
-        status: int,
-    ) -> None:
-        retry_later.extend(chunk)
+    def _retry_all(self, chunk: list[int], error_type: str, reason: str, status: int) -> None:
+        self.retry_later.extend(chunk)
         for position in chunk:
-            last_error[position] = ItemResult(Outcome.FAILED, status, error_type, reason)
+            self.last_error[position] = ItemResult(Outcome.FAILED, status, error_type, reason)
 
-    def _read_items(
-        self,
-        chunk: list[int],
-        body: bytes,
-        results: list[ItemResult | None],
-        retry_later: list[int],
-        last_error: dict[int, ItemResult],
-        attempt: int,
-    ) -> None:
-        deletes = self._deletes
+    def _read_items(self, chunk: list[int], body: bytes) -> None:
+        deletes, results, attempt = self.deletes, self.results, self.attempt
         if not deletes and _none_failed(body, len(chunk)):
             # The usual case: no need to build and read a thousand item objects.
             success = ItemResult(Outcome.INDEXED, 200, attempts=attempt)
@@ -307,41 +323,31 @@ class BulkWriter:
         try:
             items = _loads(body)["items"]
         except (ValueError, KeyError, TypeError):
-            self._retry_all(chunk, retry_later, last_error, "bad_response", "unparseable _bulk response", 200)
+            self._retry_all(chunk, "bad_response", "unparseable _bulk response", 200)
             return
         if not isinstance(items, list) or len(items) != len(chunk):
-            self._retry_all(
-                chunk, retry_later, last_error, "bad_response", "_bulk response item count differs", 200
-            )
+            self._retry_all(chunk, "bad_response", "_bulk response item count differs", 200)
             return
-        # Successes share one result per status (results are immutable): no object per item.
-        indexed = {
-            200: ItemResult(Outcome.INDEXED, 200, attempts=attempt),
-            201: ItemResult(Outcome.INDEXED, 201, attempts=attempt),
-        }
-        deleted = {
-            200: ItemResult(Outcome.DELETED, 200, attempts=attempt),
-            201: ItemResult(Outcome.DELETED, 201, attempts=attempt),
-        }
+        successes: dict[tuple[Outcome, int], ItemResult] = {}  # results are immutable: shared per kind
         for position, entry in zip(chunk, items, strict=True):
             (item,) = entry.values()
             status = item.get("status", 0)
-            if status == 200 or status == 201:
-                results[position] = (deleted if position in deletes else indexed)[status]
-                continue
-            error = item.get("error") or {}
-            error_type = error.get("type") if isinstance(error, dict) else None
-            reason = error.get("reason") if isinstance(error, dict) else str(error)
-            if status == 409:
-                results[position] = ItemResult(Outcome.STALE, status, error_type, reason, attempt)
-            elif status == 404 and position in deletes:
-                results[position] = ItemResult(Outcome.DELETED, status, error_type, reason, attempt)
-            elif status == 429 or status >= 500 or status == 0 or error_type == "index_not_found_exception":
-                # index_not_found: the alias moved under us; the caller re-resolves it on the next batch.
-                retry_later.append(position)
-                last_error[position] = ItemResult(Outcome.FAILED, status, error_type, reason)
+            error = item.get("error")
+            error_type = reason = None
+            if error:
+                error_type = error.get("type") if isinstance(error, dict) else None
+                reason = error.get("reason") if isinstance(error, dict) else str(error)
+            outcome = outcome_of(status, error_type, position in deletes)
+            if outcome is Outcome.FAILED:
+                self.retry_later.append(position)
+                self.last_error[position] = ItemResult(outcome, status, error_type, reason)
+            elif status == 200 or status == 201:
+                shared = successes.get((outcome, status))
+                if shared is None:
+                    shared = successes[outcome, status] = ItemResult(outcome, status, attempts=attempt)
+                results[position] = shared
             else:
-                results[position] = ItemResult(Outcome.POISON, status, error_type, reason, attempt)
+                results[position] = ItemResult(outcome, status, error_type, reason, attempt)
 
 
 def _none_failed(body: bytes, actions: int) -> bool:

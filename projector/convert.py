@@ -13,8 +13,9 @@
 |          | document deterministic)                                                        |
 | NS       | array sorted by numeric value, each number converted as N                      |
 
-Hand-written rather than boto3's ``TypeDeserializer`` (about 10 ms per 1,000 items, returns ``Decimal``
-which JSON cannot encode): this is one dispatch per value and yields JSON-ready values directly.
+Hand-written rather than boto3's ``TypeDeserializer`` (the straightforward projector's main cost, see
+projector/README.md, Performance; it returns ``Decimal``, which JSON cannot encode): this is one dispatch
+per value and yields JSON-ready values directly.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 _BATCH = 10
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     record: dict[str, Any]
     code: str

@@ -1,5 +1,9 @@
 """The Lambda entry point: ``projector.handler.lambda_handler`` for DynamoDB stream events.
 
+Records in, a response out: :meth:`StreamProjector.project` returns the batch's result, from which the
+partial batch response (``batchItemFailures``), the metrics and the logs are made. Nothing of a batch stays
+behind on the objects built once per process.
+
 Configuration is read from the environment on the first call and cached (a process may set variables
 before calling); :func:`reset` drops the cache (tests, the local stack).
 """
@@ -10,19 +14,20 @@ import gc
 import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 from projector.aliases import AliasResolver
 from projector.bulk import BulkWriter
 from projector.config import Config
 from projector.dlq import DeadLetterQueue
-from projector.processor import ProjectorBatchProcessor
 from projector.stream import BatchResult, StreamProjector
 from projector.transport import Transport
+
+if TYPE_CHECKING:  # the response's shape only: Powertools' batch package is not needed at run time
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse, PartialItemFailures
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "projector")
 
@@ -40,7 +45,6 @@ class _Runtime:
             DeadLetterQueue(config.dead_letter_queue_url),
             index_prefix=config.index_prefix,
         )
-        self.processor = ProjectorBatchProcessor(self.projector)
         self.metrics = Metrics(namespace=config.metrics_namespace, service=logger.service)
         self.tracer: Any = _tracer()
 
@@ -92,65 +96,51 @@ def reset() -> None:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Project a DynamoDB stream batch; return the partial batch response."""
     run = runtime()
-    if not event.get("Records"):  # Lambda never sends an empty batch; Powertools would reject one
+    records = event.get("Records")
+    if not records:  # Lambda never sends an empty batch
         return {"batchItemFailures": []}
-    run.projector.function_info = {
-        "name": getattr(context, "function_name", None),
-        "request_id": getattr(context, "aws_request_id", None),
-    }
     started = time.perf_counter()
-    processor = run.processor
-    # A batch allocates ~100k short-lived, acyclic objects that reference counting frees; left on, the
-    # cyclic collector rescans them dozens of times per batch (about a quarter of the CPU time).
+    # A batch allocates many short-lived, acyclic objects that reference counting frees; left on, the
+    # cyclic collector would rescan them many times per batch for nothing (projector/README.md).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        processor.set_deadline(context)
         if run.tracer is not None:
             with run.tracer.provider.in_subsegment("## project_batch"):
-                response = _process(processor, event)
+                result = run.projector.project(records, context)
         else:
-            response = _process(processor, event)
-        result = processor.result
-        if result is not None:
-            _report(run, result, event, (time.perf_counter() - started) * 1000.0)
+            result = run.projector.project(records, context)
+        _report(run, result, records, (time.perf_counter() - started) * 1000.0)
     finally:
-        processor.release()
         if collecting:
             gc.enable()
         run.metrics.flush_metrics()
-    return dict(response)
+    return dict(partial_response(records, result))
 
 
-def _process(processor: ProjectorBatchProcessor, event: dict[str, Any]) -> PartialItemFailureResponse:
-    # Powertools' context-manager form of process_partial_response; the record handler needs no Lambda
-    # context (the deadline is set above), which spares a signature inspection per invocation.
-    with processor(event["Records"], processor.record_handler):
-        processor.process()
-    return processor.response()
+def partial_response(records: list[dict[str, Any]], result: BatchResult) -> PartialItemFailureResponse:
+    """Lambda's partial batch response: the failed records' sequence numbers, in record order.
+
+    What Powertools' ``BatchProcessor`` reports for DynamoDB Streams (``{"itemIdentifier": <SequenceNumber>}``
+    per failed record, no exception when all fail), built from the result instead of a pass per record.
+    """
+    failures: list[PartialItemFailures] = [
+        # A record with no sequence number (malformed) reports null, as Powertools would.
+        {"itemIdentifier": _sequence(records, position)}  # type: ignore[typeddict-item]
+        for position in sorted(result.failures)
+    ]
+    return {"batchItemFailures": failures}
 
 
-def _report(run: _Runtime, result: BatchResult, event: dict[str, Any], elapsed_ms: float) -> None:
+def _report(run: _Runtime, result: BatchResult, records: list[dict[str, Any]], elapsed_ms: float) -> None:
     metrics = run.metrics
-    for name, count in (
-        ("records", result.records),
-        ("indexed", result.indexed),
-        ("deleted", result.deleted),
-        ("ttl_deleted", result.ttl_deleted),
-        ("stale", result.stale),
-        ("poisoned", result.poisoned),
-        ("skipped", result.skipped),
-        ("collapsed", result.collapsed),
-        ("retried", result.retried),
-        ("failed", result.failed),
-    ):
+    for name, count in result.counts().items():
         if count or name == "records":  # zeros carry no information and cost EMF space
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
-    for latency in result.bulk_latencies_ms[:100]:
+    for latency in result.bulk.latencies_ms[:100]:
         metrics.add_metric(name="bulk_latency", unit=MetricUnit.Milliseconds, value=latency)
     if result.max_lag_ms is not None:
         metrics.add_metric(name="projection_lag", unit=MetricUnit.Milliseconds, value=result.max_lag_ms)
-    records = event.get("Records") or []
     for position, error in sorted(result.failures.items()):
         logger.warning(
             "record not projected; reported for retry",

@@ -15,8 +15,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from projector.aliases import alias_indices
+from projector.entities import ENTITIES, Entity, load_mapping
 from projector.exceptions import ProjectorError, TransportError
-from projector.rules import ENTITIES, Entity, load_mapping
 from projector.transport import Transport
 
 READ_FILTER: dict[str, Any] = {"bool": {"must_not": [{"term": {"tombstone": True}}]}}
@@ -43,7 +44,7 @@ def ensure_indices(
     for entity in entities:
         steps: list[str] = []
         index = entity.index(prefix)
-        served_by = _alias_targets(transport, entity.read_alias(prefix))
+        served_by = alias_indices(transport, entity.read_alias(prefix))
         if served_by and index not in served_by:
             # A reindex moved the read alias to a newer index: re-creating this one would only add an
             # empty, unaliased index (and the reindex owns the aliases now).
@@ -63,7 +64,7 @@ def ensure_indices(
             _check(transport.request("PUT", f"/{index}", _json(create)), f"create {index}")
             steps.append(f"created {index}")
         actions: list[dict[str, Any]] = []
-        if not _alias_targets(transport, entity.write_alias(prefix)):
+        if not alias_indices(transport, entity.write_alias(prefix)):
             actions.append({"add": {"index": index, "alias": entity.write_alias(prefix)}})
         if not served_by:
             actions.append(
@@ -74,16 +75,6 @@ def ensure_indices(
             steps.extend(f"added alias {action['add']['alias']} → {index}" for action in actions)
         report[entity.name] = steps
     return report
-
-
-def _alias_targets(transport: Transport, alias: str) -> list[str]:
-    """The indices behind ``alias`` (none when it does not exist)."""
-    response = transport.request("GET", f"/_alias/{alias}")
-    if response.status == 404:
-        return []
-    if response.status != 200:
-        raise TransportError(f"GET /_alias/{alias}: HTTP {response.status}: {response.body[:200]!r}")
-    return sorted(json.loads(response.body))
 
 
 def _json(body: Any) -> bytes:

@@ -20,8 +20,9 @@ from typing import Any
 
 from projector.aliases import resolve_alias
 from projector.config import STREAM_RETENTION_HOURS, Config
+from projector.entities import ENTITIES, Entity
 from projector.exceptions import AliasMissingError, ProjectorError, TransportError
-from projector.rules import ENTITIES, Entity, iso_time
+from projector.times import iso_time
 from projector.transport import Transport
 
 

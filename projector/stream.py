@@ -1,51 +1,80 @@
 """One batch of stream records → OpenSearch: project, collapse, bulk write, dead-letter, outcomes.
 
 A record is reported failed unless its effect, or a newer effect for the same key, is durable in
-OpenSearch (or the record is safely in the dead-letter queue).
+OpenSearch (or the record is safely in the dead-letter queue). :meth:`StreamProjector.project` takes a
+batch and returns what happened to it; the projector keeps nothing of one batch for the next.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from projector.aliases import AliasResolver
-from projector.bulk import BulkWriter, ItemResult, Outcome, action_line, encode_document
+from projector.bulk import (
+    BulkResult,
+    BulkStats,
+    BulkWriter,
+    ItemResult,
+    Outcome,
+    action_line,
+    encode_document,
+)
 from projector.dlq import DeadLetter, DeadLetterQueue
+from projector.documents import document_for
+from projector.entities import Entity
 from projector.exceptions import AliasMissingError, PoisonRecordError, ProjectorError, RetryableError
-from projector.rules import Entity, Identity, document_for, identify, is_ttl_delete
+from projector.identity import Identity, identify, is_ttl_delete
 
 _ALIAS_ATTEMPTS = 3
 _NUMBERS = (int, float)
 _SEVERITY = {Outcome.STALE: 0, Outcome.INDEXED: 1, Outcome.DELETED: 1, Outcome.POISON: 2, Outcome.FAILED: 3}
 """How one document's outcomes across several indices combine: stale only if stale everywhere."""
 _WRITTEN = (Outcome.INDEXED, Outcome.DELETED)
-"""A tuple, looked up per document: reading an Enum member off its class costs ~5x a plain attribute."""
+"""A tuple, looked up per document: reading an Enum member off its class is slower than a local."""
+_NOTHING_SENT = BulkResult([], BulkStats())
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BatchResult:
-    """What happened to one batch: the failed record positions and counters for metrics."""
+    """What happened to one batch: the failed record positions, the dead letters sent, the counters."""
 
-    failures: dict[int, RetryableError] = field(default_factory=dict)
-    records: int = 0
+    records: int
+    failures: Mapping[int, RetryableError]
+    """Records to report in ``batchItemFailures``, by position, and why."""
+    dead_letters: tuple[tuple[int, DeadLetter], ...]
+    """Poison records now in the dead-letter queue, by position."""
+    bulk: BulkStats
     indexed: int = 0
     deleted: int = 0
     ttl_deleted: int = 0
     stale: int = 0
-    poisoned: int = 0
     skipped: int = 0
     collapsed: int = 0
-    retried: int = 0
-    bulk_latencies_ms: list[float] = field(default_factory=list)
     max_lag_ms: float | None = None
-    dead_letters: list[tuple[int, DeadLetter]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
         return len(self.failures)
+
+    @property
+    def poisoned(self) -> int:
+        return len(self.dead_letters)
+
+    @property
+    def retried(self) -> int:
+        return self.bulk.retried_items
+
+    def counts(self) -> dict[str, int]:
+        """The counters by metric name."""
+        return {
+            "records": self.records, "indexed": self.indexed, "deleted": self.deleted,
+            "ttl_deleted": self.ttl_deleted, "stale": self.stale, "poisoned": self.poisoned,
+            "skipped": self.skipped, "collapsed": self.collapsed, "retried": self.retried,
+            "failed": self.failed,
+        }  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -64,13 +93,41 @@ class _Group:
     members: list[int]
 
 
-@dataclass(slots=True)
+class _Poison(NamedTuple):
+    """A record for the dead-letter queue; ``members`` fail in its place if the queue does not take it."""
+
+    position: int
+    members: Sequence[int]
+    code: str
+    reason: str
+    status: int | None
+    target: str | None = None
+    """The index that refused it, if OpenSearch did."""
+
+
+@dataclass(frozen=True, slots=True)
 class BatchPlan:
-    """A batch after projection and collapse: one group per document key, and the poison records."""
+    """A batch after projection and collapse: one group per document key, the poison records, counters."""
 
     groups: list[_Group]
-    poison: list[tuple[int, DeadLetter]]
-    result: BatchResult
+    poison: list[_Poison]
+    skipped: int
+    collapsed: int
+    ttl_deleted: int
+    max_lag_ms: float | None
+
+
+class _Written(NamedTuple):
+    """What the bulk step did to the groups."""
+
+    indexed: int
+    deleted: int
+    stale: int
+    failures: dict[int, RetryableError]
+    poison: list[_Poison]
+    bulk: BulkStats
+    index_gone: bool
+    """An index behind an alias no longer exists: the alias moved."""
 
 
 class StreamProjector:
@@ -86,10 +143,10 @@ class StreamProjector:
         Receives poison records.
     index_prefix:
         Prefix of every index and alias name (empty in production).
-    function_info:
-        Added to every dead letter as ``function`` (name, request id).
     clock:
         Wall clock in epoch seconds (projection lag).
+    safety_margin_seconds:
+        Time left for the dead-letter queue and the response after the last OpenSearch request.
     """
 
     def __init__(
@@ -98,24 +155,52 @@ class StreamProjector:
         aliases: AliasResolver,
         dlq: DeadLetterQueue,
         index_prefix: str = "",
-        function_info: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.time,
+        safety_margin_seconds: float = 2.0,
     ) -> None:
         self.writer = writer
         self.aliases = aliases
         self.dlq = dlq
         self.index_prefix = index_prefix
-        self.function_info = function_info or {}
+        self.safety_margin_seconds = safety_margin_seconds
         self._clock = clock
-        self._members: dict[int, list[int]] = {}
 
-    def project(self, records: Sequence[dict[str, Any]], deadline: float | None = None) -> BatchResult:
-        """Project ``records``; ``deadline`` is a ``time.monotonic()`` instant for the OpenSearch work."""
+    def project(self, records: Sequence[dict[str, Any]], context: Any = None) -> BatchResult:
+        """Project ``records``, within the time the Lambda ``context`` has left (no limit without one).
+
+        The context also names the function in dead letters (``function_name``, ``aws_request_id``).
+        """
+        deadline = self._deadline(context)
         plan = self.plan(records)
-        self._members = {}
-        self._write(plan.groups, records, deadline, plan.result, plan.poison)
-        self._dead_letter(plan.poison, records, plan.result)
-        return plan.result
+        written = self._write(plan.groups, deadline)
+        if written.index_gone:
+            self.aliases.invalidate()
+        function = {
+            "name": getattr(context, "function_name", None),
+            "request_id": getattr(context, "aws_request_id", None),
+        }
+        dead_letters, undelivered = self._dead_letter([*plan.poison, *written.poison], records, function)
+        return BatchResult(
+            records=len(records),
+            failures={**written.failures, **undelivered} if undelivered else written.failures,
+            dead_letters=dead_letters,
+            bulk=written.bulk,
+            indexed=written.indexed,
+            deleted=written.deleted,
+            ttl_deleted=plan.ttl_deleted,
+            stale=written.stale,
+            skipped=plan.skipped,
+            collapsed=plan.collapsed,
+            max_lag_ms=plan.max_lag_ms,
+        )
+
+    def _deadline(self, context: Any) -> float | None:
+        """The ``time.monotonic()`` instant OpenSearch work must stop: the time left minus the margin."""
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            return None
+        seconds = float(remaining()) / 1000.0 - self.safety_margin_seconds
+        return time.monotonic() + max(0.0, seconds)
 
     def plan(self, records: Sequence[dict[str, Any]]) -> BatchPlan:
         """Project and collapse ``records`` without any I/O: what :meth:`project` will write.
@@ -123,8 +208,8 @@ class StreamProjector:
         Records are collapsed by key before their fields are converted: a record superseded within the
         batch costs no conversion (and, if it is malformed, it is not dead-lettered: its state is gone).
         """
-        result = BatchResult(records=len(records))
-        poison: list[tuple[int, DeadLetter]] = []
+        poison: list[_Poison] = []
+        skipped = collapsed = ttl_deleted = 0
         identities: dict[int, Identity] = {}  # by position
         first_of: dict[tuple[str, str], int] = {}  # each key's first record
         all_of: dict[tuple[str, str], list[int]] = {}  # every record of the keys that have several
@@ -132,17 +217,17 @@ class StreamProjector:
             try:
                 identity = identify(record)
             except PoisonRecordError as exc:
-                poison.append((position, DeadLetter(record, exc.code, exc.reason, exc.status)))
+                poison.append(_Poison(position, (position,), exc.code, exc.reason, exc.status))
                 continue
             if identity is None:
-                result.skipped += 1
+                skipped += 1
                 continue
             identities[position] = identity
             key = (identity[0].name, identity[1])
             first = first_of.setdefault(key, position)
             if first != position:
                 all_of.setdefault(key, [first]).append(position)
-                result.collapsed += 1
+                collapsed += 1
         # Each key writes its newest state that converts: the highest version, on a tie the later record.
         # (Inline rather than a helper per key: a batch has up to a thousand keys.)
         groups = []
@@ -161,16 +246,15 @@ class StreamProjector:
                 except PoisonRecordError as exc:
                     # The newest state cannot be projected: it goes to the dead-letter queue and the next
                     # newest is written in its place (still newer than what OpenSearch has).
-                    poison.append((position, DeadLetter(record, exc.code, exc.reason, exc.status)))
+                    poison.append(_Poison(position, (position,), exc.code, exc.reason, exc.status))
                     members = [member for member in members if member != position]
                     continue
                 entity, doc_id, version, _, tombstone = identity
                 if tombstone and is_ttl_delete(record):
-                    result.ttl_deleted += 1
+                    ttl_deleted += 1
                 groups.append(_Group(entity, doc_id, version, document, tombstone, position, members))
                 break
-        result.max_lag_ms = self._lag_ms(records)
-        return BatchPlan(groups, poison, result)
+        return BatchPlan(groups, poison, skipped, collapsed, ttl_deleted, self._lag_ms(records))
 
     def _lag_ms(self, records: Sequence[dict[str, Any]]) -> float | None:
         """Projection lag of the batch's first record with a time (a shard's records arrive in order)."""
@@ -181,66 +265,34 @@ class StreamProjector:
                 return max(0.0, self._clock() * 1000.0 - created * 1000.0)
         return None
 
-    def _write(
-        self,
-        groups: list[_Group],
-        records: Sequence[dict[str, Any]],
-        deadline: float | None,
-        result: BatchResult,
-        poison: list[tuple[int, DeadLetter]],
-    ) -> None:
+    def _write(self, groups: list[_Group], deadline: float | None) -> _Written:
+        """Resolve each group's indices, encode its action lines, write them, interpret the outcomes."""
+        targets = self._targets(groups, deadline)
         lines: list[bytes] = []
-        targets: list[tuple[_Group, str]] = []  # the group and index of each line
-        indices_of: dict[str, tuple[str, ...] | RetryableError] = {}  # by entity name
-        written = 0
+        owners: list[tuple[_Group, str]] = []  # the group and index of each line
+        encoded = 0
         for group in groups:
-            indices = indices_of.get(group.entity.name)
-            if indices is None:
-                alias = group.entity.write_alias(self.index_prefix)
-                indices = indices_of[group.entity.name] = self._resolve(alias, deadline)
+            indices = targets[group.entity.name]
             if isinstance(indices, RetryableError):
-                self._fail(group, indices, result)
                 continue
             source = encode_document(group.document)
-            written += 1
+            encoded += 1
             for index in indices:
                 lines.append(action_line(index, group.doc_id, group.version, source))
-                targets.append((group, index))
-        if not lines:
-            return
-        outcomes = self.writer.write_lines(lines, deadline)
-        result.bulk_latencies_ms.extend(self.writer.stats.latencies_ms)
-        result.retried += self.writer.stats.retried_items
-        stale_index = False
-        tombstones = indexed = 0
-        for (group, index), item in _verdicts(targets, outcomes, one_line_each=len(targets) == written):
-            outcome = item.outcome
-            if outcome in _WRITTEN:
-                if group.tombstone:
-                    tombstones += 1
-                else:
-                    indexed += 1
-            elif outcome is Outcome.STALE:
-                result.stale += 1
-            elif outcome is Outcome.FAILED:
-                if item.error_type == "index_not_found_exception":
-                    stale_index = True
-                failure = RetryableError(item.error_type or "failed", item.reason or "", item.status)
-                self._fail(group, failure, result)
-            else:
-                letter = DeadLetter(
-                    records[group.position],
-                    item.error_type or "rejected",
-                    item.reason or "",
-                    item.status,
-                    {"index": index},
-                )
-                poison.append((group.position, letter))
-                self._members[group.position] = group.members
-        result.indexed += indexed
-        result.deleted += tombstones
-        if stale_index:
-            self.aliases.invalidate()
+                owners.append((group, index))
+        written = self.writer.write_lines(lines, deadline) if lines else _NOTHING_SENT
+        return _interpret(groups, targets, owners, written, one_line_each=len(owners) == encoded)
+
+    def _targets(
+        self, groups: list[_Group], deadline: float | None
+    ) -> dict[str, tuple[str, ...] | RetryableError]:
+        """Each entity's concrete indices (or why they are unknown), by entity name."""
+        targets: dict[str, tuple[str, ...] | RetryableError] = {}
+        for group in groups:
+            entity = group.entity
+            if entity.name not in targets:
+                targets[entity.name] = self._resolve(entity.write_alias(self.index_prefix), deadline)
+        return targets
 
     def _resolve(self, alias: str, deadline: float | None) -> tuple[str, ...] | RetryableError:
         """The write alias's indices, retrying transient errors a few times within the deadline."""
@@ -259,28 +311,78 @@ class StreamProjector:
             time.sleep(pause)
         return RetryableError("alias_unavailable", str(error))
 
-    def _fail(self, group: _Group, error: RetryableError, result: BatchResult) -> None:
-        for position in group.members:
-            result.failures[position] = error
-
     def _dead_letter(
-        self, poison: list[tuple[int, DeadLetter]], records: Sequence[dict[str, Any]], result: BatchResult
-    ) -> None:
+        self, poison: list[_Poison], records: Sequence[dict[str, Any]], function: dict[str, Any]
+    ) -> tuple[tuple[tuple[int, DeadLetter], ...], dict[int, RetryableError]]:
+        """Send the poison records; return those the queue took, and failures for the members of the rest."""
         if not poison:
-            return
-        for _, letter in poison:
-            letter.context = {**_describe(letter.record), **letter.context, "function": self.function_info}
-        errors = self.dlq.send([letter for _, letter in poison])
-        for (position, letter), error in zip(poison, errors, strict=True):
+            return (), {}
+        letters = []
+        for entry in poison:
+            record = records[entry.position]
+            context = _describe(record)
+            if entry.target is not None:
+                context["index"] = entry.target
+            context["function"] = function
+            letters.append(DeadLetter(record, entry.code, entry.reason, entry.status, context))
+        sent: list[tuple[int, DeadLetter]] = []
+        undelivered: dict[int, RetryableError] = {}
+        for entry, letter, error in zip(poison, letters, self.dlq.send(letters), strict=True):
             if error is None:
-                result.poisoned += 1
-                result.dead_letters.append((position, letter))
+                sent.append((entry.position, letter))
+                continue
+            failure = RetryableError(
+                "dead_letter_queue_unavailable", f"{letter.code} record not dead-lettered: {error}"
+            )
+            for member in entry.members:
+                undelivered[member] = failure
+        return tuple(sent), undelivered
+
+
+def _interpret(
+    groups: list[_Group],
+    targets: Mapping[str, tuple[str, ...] | RetryableError],
+    owners: list[tuple[_Group, str]],
+    written: BulkResult,
+    one_line_each: bool,
+) -> _Written:
+    """What each group's outcome means for its records: counted, failed (Lambda retries them) or poison.
+
+    The one place outcomes become record fates; :func:`projector.bulk.outcome_of` is the one place item
+    statuses become outcomes.
+    """
+    failures: dict[int, RetryableError] = {}
+    poison: list[_Poison] = []
+    if any(isinstance(indices, RetryableError) for indices in targets.values()):
+        for group in groups:
+            unresolved = targets[group.entity.name]
+            if isinstance(unresolved, RetryableError):
+                for position in group.members:
+                    failures[position] = unresolved
+    index_gone = False
+    stale = tombstones = indexed = 0
+    for (group, index), item in _verdicts(owners, written.items, one_line_each):
+        outcome = item.outcome
+        if outcome in _WRITTEN:
+            if group.tombstone:
+                tombstones += 1
             else:
-                failure = RetryableError(
-                    "dead_letter_queue_unavailable", f"{letter.code} record not dead-lettered: {error}"
+                indexed += 1
+        elif outcome is Outcome.STALE:
+            stale += 1
+        elif outcome is Outcome.FAILED:
+            index_gone = index_gone or item.error_type == "index_not_found_exception"
+            failure = RetryableError(item.error_type or "failed", item.reason or "", item.status)
+            for position in group.members:
+                failures[position] = failure
+        else:
+            poison.append(
+                _Poison(
+                    group.position, group.members, item.error_type or "rejected", item.reason or "",
+                    item.status, index,
                 )
-                for member in self._members.get(position, [position]):
-                    result.failures[member] = failure
+            )  # fmt: skip
+    return _Written(indexed, tombstones, stale, failures, poison, written.stats, index_gone)
 
 
 def _describe(record: dict[str, Any]) -> dict[str, Any]:
@@ -296,15 +398,15 @@ def _remaining(deadline: float | None) -> float | None:
 
 
 def _verdicts(
-    targets: list[tuple[_Group, str]], outcomes: list[ItemResult], one_line_each: bool
+    owners: list[tuple[_Group, str]], outcomes: list[ItemResult], one_line_each: bool
 ) -> Iterable[tuple[tuple[_Group, str], ItemResult]]:
     """One outcome per group. A group with several lines (a reindex writes old and new index) takes the
     most severe of them: stale only if stale everywhere, failed if failed anywhere."""
     if one_line_each:
-        return zip(targets, outcomes, strict=True)  # one index per alias: the usual case
+        return zip(owners, outcomes, strict=True)  # one index per alias: the usual case
     verdicts: dict[int, tuple[tuple[_Group, str], ItemResult]] = {}
-    for target, item in zip(targets, outcomes, strict=True):
-        current = verdicts.get(id(target[0]))
+    for owner, item in zip(owners, outcomes, strict=True):
+        current = verdicts.get(id(owner[0]))
         if current is None or _SEVERITY[item.outcome] > _SEVERITY[current[1].outcome]:
-            verdicts[id(target[0])] = (target, item)
+            verdicts[id(owner[0])] = (owner, item)
     return verdicts.values()

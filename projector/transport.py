@@ -1,34 +1,35 @@
-"""A lean HTTP/1.1 client for OpenSearch: a small pool of keep-alive sockets, optional SigV4 signing.
+"""The projector's HTTP client for OpenSearch: urllib3's keep-alive connection pool, optional SigV4.
 
-Chosen over opensearch-py (which loads aiohttp eagerly, ~110 ms) and urllib3 (~70 ms more import for
-nothing this client needs) to keep the cold start small; and over ``http.client``, whose header parsing
-(the ``email`` package) and separate header/body writes cost about 0.15 ms of CPU per request, which is
-most of the per-invocation overhead at small batch sizes. It speaks the subset OpenSearch uses: one
-request at a time per connection, ``Content-Length`` or chunked answers, ``Connection: close``. SigV4
+urllib3 is bundled in the Lambda zip at the version pinned in pyproject.toml (botocore, which signs the
+requests, depends on it too). What the bulk writer relies on: :meth:`Transport.request` raises
+TransportError on connection errors, timeouts and malformed answers, never because of a status, and it
+retries nothing but a keep-alive connection the server closed while it sat idle (that request never got
+an answer; urllib3 drops most such connections before use, this covers the race with the server's own
+idle timeout). Every other retry is the writer's, with backoff, within the invocation's deadline. SigV4
 uses botocore's own signer and credential chain, imported only when signing is on.
 """
 
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
+from http.client import RemoteDisconnected
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+import urllib3
+from urllib3.exceptions import HTTPError, ProtocolError
 
 from projector.exceptions import ConfigError, TransportError
 
 if TYPE_CHECKING:
-    import ssl
     from collections.abc import Mapping
 
 AUTH_MODES = ("sigv4", "sigv4-aoss", "none")
 _SERVICE = {"sigv4": "es", "sigv4-aoss": "aoss"}
-_MAX_LINE = 65536
-_MAX_HEADERS = 100
-_SEND_TOGETHER = 64 * 1024
-"""Bodies up to this size go out in the same write as the headers (one syscall, one TCP segment run)."""
+_UNANSWERED = (RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+"""How a request on a connection the server has closed fails: no answer at all."""
+_NO_BODY = frozenset({204, 304})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,34 +38,8 @@ class Response:
     body: bytes
 
 
-class _Disconnected(ConnectionResetError):
-    """The server closed the connection without answering (a keep-alive connection it timed out)."""
-
-
-class _ProtocolError(OSError):
-    """An answer that is not valid HTTP/1.x."""
-
-
-class _Connection:
-    """One socket and its buffered reader."""
-
-    __slots__ = ("reader", "sock")
-
-    def __init__(self) -> None:
-        self.sock: socket.socket | None = None
-        self.reader: BinaryIO | None = None
-
-    def close(self) -> None:
-        if self.reader is not None:
-            self.reader.close()
-            self.reader = None
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
-
-
 class Transport:
-    """Sends requests to one OpenSearch endpoint.
+    """Sends requests to one OpenSearch endpoint; thread-safe.
 
     Parameters
     ----------
@@ -76,6 +51,8 @@ class Transport:
         AWS region for signing (required for the SigV4 modes).
     connect_timeout, read_timeout:
         Seconds; a request may pass a shorter read timeout (the invocation's remaining time).
+    max_connections:
+        Idle keep-alive connections kept for reuse (more threads get connections of their own).
     """
 
     def __init__(
@@ -96,23 +73,19 @@ class Transport:
             raise ConfigError([f"auth {auth} needs an AWS region (AWS_REGION)"])
         self.endpoint = endpoint.rstrip("/")
         self._prefix = parts.path.rstrip("/")
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname
-        self._port = parts.port or (443 if self._https else 80)
-        default_port = 443 if self._https else 80
-        host = f"[{self._host}]" if ":" in self._host else self._host  # IPv6 literal
-        self._host_header = host if self._port == default_port else f"{host}:{self._port}"
         self.auth = auth
         self.region = region
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_connections = max_connections
-        self._idle: list[_Connection] = []
-        self._lock = threading.Lock()
-        self._tls: ssl.SSLContext | None = None
+        self._pool = self._new_pool()
         self._signer: _SigV4Signer | None = None
         if auth != "none":
             self._signer = _SigV4Signer(_SERVICE[auth], region or "")
+
+    def _new_pool(self) -> urllib3.HTTPConnectionPool:
+        # block=False: a thread that finds no idle connection opens one rather than waiting for another's.
+        return urllib3.connection_from_url(self.endpoint, maxsize=self.max_connections, block=False)
 
     def request(
         self,
@@ -123,151 +96,51 @@ class Transport:
         content_type: str = "application/json",
     ) -> Response:
         """Send one request; raise TransportError on connection errors and timeouts (never on a status)."""
-        url_path = self._prefix + path
+        url_path = self._prefix + path or "/"
         headers = {"Content-Type": content_type} if body is not None else {}
         if self._signer is not None:
-            headers = self._signer.sign(method, self.endpoint + path, url_path, body, headers)
-        head = self._head(method, url_path, body, headers)
+            headers = self._signer.sign(method, self.endpoint + path, body, headers)
         read = self.read_timeout if timeout is None else max(0.05, min(timeout, self.read_timeout))
+        limits = urllib3.Timeout(connect=min(self.connect_timeout, read), read=read)
+        pool = self._pool
         for attempt in (1, 2):
-            connection, reused = self._acquire()
+            opened = pool.num_connections
             try:
-                sock = connection.sock
-                if sock is None:
-                    sock = self._connect(connection, min(self.connect_timeout, read))
-                sock.settimeout(read)
-                if body and len(body) > _SEND_TOGETHER:
-                    sock.sendall(head)
-                    sock.sendall(body)
-                else:
-                    sock.sendall(head + body if body else head)
-                status, data, keep = _read_response(connection.reader, method)  # type: ignore[arg-type]
-            except (OSError, ValueError) as exc:
-                connection.close()
-                # A keep-alive connection the server closed while idle fails at once: reconnect once.
-                # (Whether that shows as end-of-file or a reset depends on timing: both count.)
-                stale = reused and isinstance(exc, ConnectionResetError | BrokenPipeError)
-                if attempt == 1 and stale:
-                    continue
-                raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-            if keep:
-                self._release(connection)
-            else:
-                connection.close()
-            return Response(status, data)
+                answer = pool.urlopen(
+                    method,
+                    url_path,
+                    body=body,
+                    headers=headers,
+                    retries=False,
+                    redirect=False,
+                    timeout=limits,
+                )
+            except (HTTPError, OSError) as exc:
+                cause = exc.args[1] if isinstance(exc, ProtocolError) and len(exc.args) > 1 else exc
+                unanswered = isinstance(cause, _UNANSWERED)
+                if unanswered and attempt == 1 and pool.num_connections == opened:
+                    continue  # a reused connection: the server had closed it; once more on a new one
+                if isinstance(cause, RemoteDisconnected):
+                    raise TransportError(
+                        f"{method} {path}: the server closed the connection without answering"
+                    ) from exc
+                raise TransportError(f"{method} {path}: {type(cause).__name__}: {cause}") from exc
+            data: bytes = answer.data
+            length = answer.headers.get("Content-Length")
+            if (
+                length is not None
+                and method != "HEAD"
+                and answer.status not in _NO_BODY
+                and (not length.isdigit() or int(length) != len(data))
+            ):
+                raise TransportError(f"{method} {path}: bad Content-Length {length!r} for {len(data)} bytes")
+            return Response(answer.status, data)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _head(self, method: str, url_path: str, body: bytes | None, headers: Mapping[str, str]) -> bytes:
-        lines = [f"{method} {url_path or '/'} HTTP/1.1"]
-        names = {name.lower() for name in headers}
-        if "host" not in names:
-            lines.append(f"Host: {self._host_header}")
-        lines.extend(f"{name}: {value}" for name, value in headers.items())
-        if "content-length" not in names and (body is not None or method in ("POST", "PUT", "PATCH")):
-            lines.append(f"Content-Length: {len(body) if body else 0}")
-        lines.append("Accept-Encoding: identity\r\n\r\n")
-        return "\r\n".join(lines).encode("latin-1")
-
-    def _connect(self, connection: _Connection, timeout: float) -> socket.socket:
-        sock = socket.create_connection((self._host, self._port), timeout=timeout)
-        # Requests are written whole and answered before the next: Nagle's algorithm only adds delay.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self._https:
-            sock = self._tls_context().wrap_socket(sock, server_hostname=self._host)
-        connection.sock = sock
-        connection.reader = sock.makefile("rb")
-        return sock
-
-    def _tls_context(self) -> ssl.SSLContext:
-        if self._tls is None:
-            import ssl
-
-            context = ssl.create_default_context()
-            context.set_alpn_protocols(["http/1.1"])
-            self._tls = context
-        return self._tls
-
-    def _acquire(self) -> tuple[_Connection, bool]:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop(), True
-        return _Connection(), False
-
-    def _release(self, connection: _Connection) -> None:
-        with self._lock:
-            if len(self._idle) < self.max_connections:
-                self._idle.append(connection)
-                return
-        connection.close()
-
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
-
-
-def _read_response(reader: BinaryIO, method: str) -> tuple[int, bytes, bool]:
-    """Read one answer: (status, body, whether the connection can be reused)."""
-    while True:
-        line = reader.readline(_MAX_LINE + 1)
-        if not line:
-            raise _Disconnected("the server closed the connection without answering")
-        version, _, rest = line.partition(b" ")
-        code = rest[:3]
-        if not version.startswith(b"HTTP/1.") or len(code) != 3 or not code.isdigit():
-            raise _ProtocolError(f"bad status line {line[:80]!r}")
-        status = int(code)
-        length: int | None = None
-        chunked = False
-        connection = b""
-        for _ in range(_MAX_HEADERS + 1):
-            header = reader.readline(_MAX_LINE + 1)
-            if header in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = header.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"transfer-encoding":
-                chunked = b"chunked" in value.lower()
-            elif name == b"connection":
-                connection = value.strip().lower()
-        else:
-            raise _ProtocolError("too many headers")
-        if status >= 200 or status == 101:
-            break  # 1xx interim answers (100 Continue) are followed by the real one
-    keep = connection != b"close" and (version != b"HTTP/1.0" or connection == b"keep-alive")
-    if method == "HEAD" or status in (204, 304):
-        return status, b"", keep
-    if chunked:
-        return status, _read_chunked(reader), keep
-    if length is not None:
-        if length < 0:
-            raise _ProtocolError(f"bad Content-Length {length}")
-        data = reader.read(length)
-        if len(data) != length:
-            raise _ProtocolError(f"answer cut short: {len(data)} of {length} bytes")
-        return status, data, keep
-    return status, reader.read(), False  # no length: the body ends when the server closes
-
-
-def _read_chunked(reader: BinaryIO) -> bytes:
-    parts: list[bytes] = []
-    while True:
-        size_line = reader.readline(_MAX_LINE + 1)
-        if not size_line:
-            raise _ProtocolError("chunked answer cut short")
-        size = int(size_line.split(b";", 1)[0].strip(), 16)
-        if size == 0:
-            while reader.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
-                pass  # trailers
-            return b"".join(parts)
-        chunk = reader.read(size)
-        if len(chunk) != size:
-            raise _ProtocolError("chunked answer cut short")
-        parts.append(chunk)
-        reader.readline(_MAX_LINE + 1)  # the CRLF after each chunk
+        """Close the idle connections (the transport stays usable: it opens new ones)."""
+        pool, self._pool = self._pool, self._new_pool()
+        pool.close()
 
 
 class _SigV4Signer:
@@ -283,9 +156,7 @@ class _SigV4Signer:
         self.service = service
         self.region = region
 
-    def sign(
-        self, method: str, url: str, url_path: str, body: bytes | None, headers: Mapping[str, str]
-    ) -> dict[str, str]:
+    def sign(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str]) -> dict[str, str]:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 

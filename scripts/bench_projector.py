@@ -3,16 +3,20 @@
     python scripts/bench_projector.py [--records 8000] [--rounds 3] [--naive-records 600]
                                       [--b100-records 5000]
 
-The last line printed is one JSON object: records_per_s, ceiling_records_per_s, ratio_vs_ceiling,
-naive_records_per_s, ratio_vs_naive, client_cpu_ms_per_1k (batch 1,000), client_cpu_ms_per_1k_b100,
-straightforward_cpu_ms_per_1k and cpu_vs_straightforward_ratio, cpu_path_vs_json_ratio, import_ms,
-peak_rss_mb (and a few more). Every round writes to fresh indices (osmem slows down after ~20,000 updates
-to one index). This machine is shared: the projector, the ceiling, the naive baseline and the
-straightforward bulk projector take turns batch by batch, in every order in turn (24 orders: 3 rounds of
-8 batches), so load spikes and the server's leftover work hit all of them alike; ``load_average`` says
-how busy the machine was. ``ratio_vs_ceiling`` and ``ratio_vs_naive`` are medians of the per-batch ratios
-(each pair ran in the same batch on the same documents, so a spike spoils one pair, not the figure); the
-``*_totals`` keys give the same ratios from whole-run totals.
+Each figure is printed with its target, if it has one, and whether this run met it (see ``TARGETS``; the
+client's CPU is judged against the straightforward bulk projector's in the same run, at batch 1,000 and
+at batch 100, so the machine's speed cancels out). The last line printed is one JSON object:
+records_per_s, ceiling_records_per_s, ratio_vs_ceiling, naive_records_per_s, ratio_vs_naive,
+client_cpu_ms_per_1k (batch 1,000), client_cpu_ms_per_1k_b100, straightforward_cpu_ms_per_1k(_b100) and
+cpu_vs_straightforward_ratio(_b100), cpu_path_vs_json_ratio, import_ms, peak_rss_mb (and a few more),
+and ``targets_missed``, the names of the figures that missed their targets.
+
+Every round writes to fresh indices (osmem slows down after ~20,000 updates to one index). This machine is
+shared: the projector, the ceiling, the naive baseline and the straightforward bulk projector take turns batch
+by batch, in every order in turn (24 orders: 3 rounds of 8 batches), so load spikes and the server's leftover
+work hit all of them alike; ``load_average`` says how busy the machine was. ``ratio_vs_ceiling`` and
+``ratio_vs_naive`` are medians of the per-batch ratios (each pair ran in the same batch on the same documents,
+so a spike spoils one pair, not the figure); the ``*_totals`` keys give the same ratios from whole-run totals.
 
 Workload: batches of realistic (~1 KB per image) Listing and Review stream records in Lambda's event shape,
 mixed INSERT (new keys), MODIFY (existing keys, higher version) and REMOVE (tombstones).
@@ -82,6 +86,18 @@ CATEGORIES = ["APARTMENT", "HOUSE", "ROOM", "STUDIO", "OFFICE", "LAND"]
 LISTING_FIELDS = ("id", "title", "description", "category", "tags", "price", "currency", "location", "city",
                   "owner", "status", "createdAt", "updatedAt", "version")  # fmt: skip
 REVIEW_FIELDS = ("id", "listingId", "rating", "text", "author", "createdAt", "version")
+
+
+TARGETS: dict[str, tuple[str, float]] = {
+    "ratio_vs_ceiling": (">=", 0.9),
+    "ratio_vs_naive": (">=", 5.0),
+    "cpu_vs_straightforward_ratio": ("<=", 0.5),
+    "cpu_vs_straightforward_ratio_b100": ("<=", 0.5),
+    "cpu_path_vs_json_ratio": ("<=", 3.0),
+    "import_ms": ("<=", 300.0),
+    "peak_rss_mb": ("<=", 200.0),
+}
+"""Figure → (comparison, bound): what a run has to show."""
 
 
 def _number(value: float) -> str:
@@ -479,9 +495,10 @@ def main() -> None:
             plain_cpu += plain.cpu
             plain_wall += plain.wall
             plain_failed += plain.failed
-        small = ProjectorRun(server.url)
-        for batch in b100:
-            small.step(batch)
+        small, small_plain = ProjectorRun(server.url), StraightforwardRun(server.url)
+        for number, batch in enumerate(b100):  # in turns, each first every other batch
+            for step in (small.step, small_plain.step)[:: 1 if number % 2 else -1]:
+                step(batch)
         path_ms, json_ms = cpu_path_ratio(batches)
         imported = import_ms()
         rss = peak_rss_mb(server.url, args.rss_batches)
@@ -493,7 +510,7 @@ def main() -> None:
         "records": total,
         "rounds": rounds,
         "failed_records": failed + small.failed,
-        "straightforward_failed_items": plain_failed,
+        "straightforward_failed_items": plain_failed + small_plain.failed,
         "records_per_s": round(total / projector_wall, 1),
         "ceiling_records_per_s": round(total / ceiling_wall, 1),
         "ratio_vs_ceiling": round(statistics.median(vs_ceiling), 3),
@@ -505,6 +522,8 @@ def main() -> None:
         "client_cpu_ms_per_1k_b100": round(small.cpu * 1000.0 / (b100_count / 1000.0), 2),
         "straightforward_cpu_ms_per_1k": round(plain_cpu * 1000.0 / (total / 1000.0), 2),
         "cpu_vs_straightforward_ratio": round(projector_cpu / plain_cpu, 3),
+        "straightforward_cpu_ms_per_1k_b100": round(small_plain.cpu * 1000.0 / (b100_count / 1000.0), 2),
+        "cpu_vs_straightforward_ratio_b100": round(small.cpu / small_plain.cpu, 3),
         "straightforward_records_per_s": round(total / plain_wall, 1),
         "b100_records_per_s": round(b100_count / small.wall, 1),
         "cpu_path_ms_per_1k": round(path_ms, 2),
@@ -514,10 +533,20 @@ def main() -> None:
         "peak_rss_mb": round(rss, 1),
         "load_average": round(max(load_before, os.getloadavg()[0]), 2),
     }
+    missed = [name for name, target in TARGETS.items() if not _meets(figures[name], *target)]
     width = max(len(name) for name in figures)
     for name, value in figures.items():
-        print(f"{name:<{width}}  {value}")
-    print(json.dumps(figures))
+        verdict = ""
+        if name in TARGETS:
+            comparison, bound = TARGETS[name]
+            sign = "≥" if comparison == ">=" else "≤"
+            verdict = f"  (target {sign} {bound:g}: {'FAIL' if name in missed else 'pass'})"
+        print(f"{name:<{width}}  {value}{verdict}")
+    print(json.dumps({**figures, "targets_missed": missed}))
+
+
+def _meets(value: float, comparison: str, bound: float) -> bool:
+    return value >= bound if comparison == ">=" else value <= bound
 
 
 if __name__ == "__main__":

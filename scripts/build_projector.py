@@ -3,11 +3,12 @@
     python scripts/build_projector.py [--output build/projector.zip] [--arch x86_64|arm64] [--python 3.11]
                                       [--no-orjson]
 
-Contents: the ``projector`` package with its mappings; AWS Lambda Powertools and typing_extensions, copied
-from this environment (pure Python; bundled rather than a layer so the pinned version ships with the code
-and no region-specific layer ARN is needed); orjson for the target architecture, fetched from PyPI as a
-binary wheel (the projector falls back to the standard json module without it; ``--no-orjson`` skips it).
-boto3/botocore/urllib3 are not bundled: the Lambda Python runtime provides them. The archive is
+Contents: the ``projector`` package with its mappings; AWS Lambda Powertools, urllib3 (the projector's HTTP
+client) and typing_extensions, copied from this environment (pure Python; bundled rather than a layer so
+the pinned versions ship with the code and no region-specific layer ARN is needed); orjson for the target
+architecture, fetched from PyPI as a binary wheel (the projector falls back to the standard json module
+without it; ``--no-orjson`` skips it). boto3/botocore are not bundled: the Lambda Python runtime provides
+them (and its botocore then runs on the bundled urllib3, which comes first on the path). The archive is
 deterministic (sorted entries, fixed timestamps), so an unchanged build keeps Terraform's source hash.
 """
 
@@ -22,7 +23,9 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BUNDLED = ("aws-lambda-powertools", "typing-extensions")
+BUNDLED = ("aws-lambda-powertools", "urllib3", "typing-extensions")
+PINNED = ("aws-lambda-powertools", "urllib3")
+"""Bundled from this environment, so it must hold the version pyproject.toml pins."""
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 EPOCH = (2020, 1, 1, 0, 0, 0)
 
@@ -63,6 +66,10 @@ def _orjson_files(arch: str, python: str, workdir: Path) -> list[tuple[Path, str
 
 
 def build(output: Path, arch: str = "x86_64", python: str = "3.11", orjson: bool = True) -> Path:
+    for name in PINNED:
+        installed, pinned = f"{name}=={metadata.version(name)}", _pinned(name)
+        if installed.lower() != pinned.lower():
+            raise SystemExit(f"installed {installed}, but pyproject.toml pins {pinned}: pip install it")
     entries: dict[str, Path] = {}
     for path in sorted((ROOT / "projector").rglob("*")):
         if path.is_file() and path.suffix in (".py", ".json") and "__pycache__" not in path.parts:

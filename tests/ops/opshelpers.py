@@ -21,7 +21,7 @@ from devstack.definitions import EsmSettings
 from devstack.poller import StreamPoller, sqs_sender
 from ops.writer import ProjectionWriter, transport_for
 from projector import handler
-from projector.rules import ENTITIES
+from projector.entities import ENTITIES
 from stackclient.items import new_version
 from stackclient.stack import Stack, streams_client
 

@@ -13,14 +13,14 @@ from ops.backfill import backfill
 from ops.indices import DocVersion, iter_versions
 from ops.reconcile import TableEntry, _recheck, classify, compare, reconcile
 from projector.bulk import BulkAction, BulkWriter
-from projector.rules import LISTING, REVIEW, Entity
+from projector.entities import LISTING, REVIEW, Entity
 from stackclient.items import new_version
 
 
 def _write(env: OpsEnv, doc_id: str, version: int, document: dict[str, object]) -> None:
     """Write one document straight into the index, as a bug or an operator would."""
     writer = BulkWriter(env.writer().transport)
-    [result] = writer.write([BulkAction(env.index(), doc_id, version, document=document)])
+    [result] = writer.write([BulkAction(env.index(), doc_id, version, document=document)]).items
     assert result.outcome.value == "indexed", result
 
 

@@ -16,8 +16,8 @@ from devstack.servers import free_port
 from ops.errors import DeadLetterError
 from ops.reconcile import reconcile
 from ops.redrive import Redriver, parse_body, read_stream_range
+from projector.entities import LISTING, load_mapping
 from projector.indices import READ_FILTER
-from projector.rules import LISTING, load_mapping
 from stackclient.items import new_version
 from stackclient.stack import streams_client
 

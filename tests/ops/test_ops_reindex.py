@@ -12,7 +12,7 @@ from opshelpers import OpsEnv, run_script
 
 from ops.indices import alias_indices
 from ops.reindex import Reindexer
-from projector.rules import LISTING, load_mapping
+from projector.entities import LISTING, load_mapping
 
 
 def _v2_mapping(env: OpsEnv) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -13,6 +14,7 @@ from support.projector_env import configure_projector, projector_environment
 from devstack.servers import ChildServer
 from projector import handler
 from projector.indices import ensure_indices
+from projector.stream import BatchResult, StreamProjector
 from projector.transport import Transport
 
 
@@ -37,6 +39,21 @@ def env(moto_server: ChildServer, osmem: ChildServer, configure: Callable[..., N
     return Env(
         Table(moto_server.url), Search(osmem.url, prefix), queue_url, sqs, prefix, osmem.url, moto_server.url
     )
+
+
+@pytest.fixture
+def results(monkeypatch: pytest.MonkeyPatch) -> list[BatchResult]:
+    """Every result the handler's projector returns, in order (the handler itself keeps none)."""
+    seen: list[BatchResult] = []
+    project = StreamProjector.project
+
+    def recording(self: StreamProjector, records: Any, context: Any = None) -> BatchResult:
+        result = project(self, records, context)
+        seen.append(result)
+        return result
+
+    monkeypatch.setattr(StreamProjector, "project", recording)
+    return seen
 
 
 @pytest.fixture

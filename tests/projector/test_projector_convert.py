@@ -11,8 +11,9 @@ from projector_testkit import Env
 from support.items import listing
 
 from projector import convert
+from projector.documents import document_of
+from projector.entities import LISTING, Entity, Field
 from projector.exceptions import ConversionError
-from projector.rules import LISTING, Entity, Field, document_of
 
 EVERY_TYPE = {
     "pk": {"S": "MISC#1"},

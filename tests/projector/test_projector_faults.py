@@ -13,6 +13,7 @@ from support.items import listing, review
 from devstack.faultproxy import FaultProxy
 from devstack.servers import ChildServer, free_port
 from projector import handler
+from projector.stream import BatchResult
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def _failed(response: dict[str, Any]) -> list[str]:
 
 
 def test_429_500_drops_and_timeouts_are_retried_and_nothing_is_lost(
-    via_proxy: Env, proxy: FaultProxy
+    via_proxy: Env, proxy: FaultProxy, results: list[BatchResult]
 ) -> None:
     for number in range(20):
         via_proxy.table.put(listing(f"r{number}", 10 + number))
@@ -49,8 +50,8 @@ def test_429_500_drops_and_timeouts_are_retried_and_nothing_is_lost(
     assert via_proxy.search.ids() == sorted(f"r{number}" for number in range(20))
     for kind in ("status_429", "status_500", "drop", "timeout"):
         assert proxy.stats[kind] >= 1, kind
-    result = handler.runtime().processor.result
-    assert result is not None and result.retried >= 5 * 20 - 20  # every faulted attempt was retried
+    result = results[-1]
+    assert result.retried >= 5 * 20 - 20  # every faulted attempt was retried
 
 
 def test_per_item_429s_are_retried_until_indexed(via_proxy: Env, proxy: FaultProxy) -> None:
@@ -83,7 +84,9 @@ def test_persistent_outage_reports_every_record_within_the_deadline(
     assert via_proxy.search.ids() == ["x", "y"]
 
 
-def test_collapsed_key_that_fails_reports_all_its_sequence_numbers(via_proxy: Env, proxy: FaultProxy) -> None:
+def test_collapsed_key_that_fails_reports_all_its_sequence_numbers(
+    via_proxy: Env, proxy: FaultProxy, results: list[BatchResult]
+) -> None:
     via_proxy.table.put(listing("a", 1))
     via_proxy.table.put(listing("b", 1))
     via_proxy.table.put(listing("a", 2))
@@ -93,11 +96,13 @@ def test_collapsed_key_that_fails_reports_all_its_sequence_numbers(via_proxy: En
     response = via_proxy.invoke(records, remaining_ms=3000)
     assert _failed(response) == sorted([_sequences(records)[0], _sequences(records)[2]])
     assert via_proxy.search.ids() == ["b", "c"]
-    result = handler.runtime().processor.result
-    assert result is not None and result.collapsed == 1
+    result = results[-1]
+    assert result.collapsed == 1
 
 
-def test_collapse_writes_one_action_per_key(via_proxy: Env, proxy: FaultProxy) -> None:
+def test_collapse_writes_one_action_per_key(
+    via_proxy: Env, proxy: FaultProxy, results: list[BatchResult]
+) -> None:
     for version in range(1, 11):
         via_proxy.table.put(listing("same", version, title=f"t{version}"))
     via_proxy.table.put(listing("other", 1))
@@ -107,11 +112,13 @@ def test_collapse_writes_one_action_per_key(via_proxy: Env, proxy: FaultProxy) -
     assert proxy.request_sizes and len(proxy.request_sizes) == 1
     document = via_proxy.search.get("same")
     assert document is not None and document["_source"]["title"] == "t10" and document["_version"] == 10
-    result = handler.runtime().processor.result
-    assert result is not None and result.collapsed == 9 and result.indexed == 2 and body_lines == 4
+    result = results[-1]
+    assert result.collapsed == 9 and result.indexed == 2 and body_lines == 4
 
 
-def test_mapping_errors_are_poison_with_the_full_record_in_the_dlq(env: Env) -> None:
+def test_mapping_errors_are_poison_with_the_full_record_in_the_dlq(
+    env: Env, results: list[BatchResult]
+) -> None:
     bad = review("l", "bad", 3)
     bad["rating"] = {"S": "five"}  # strict mapping: integer field
     env.table.put(bad)
@@ -125,8 +132,8 @@ def test_mapping_errors_are_poison_with_the_full_record_in_the_dlq(env: Env) -> 
     assert letter["error"]["code"] == "mapper_parsing_exception"
     assert letter["index"] == f"{env.prefix}reviews-v1"
     assert letter["function"]["name"] == "projector-test"
-    result = handler.runtime().processor.result
-    assert result is not None and result.poisoned == 1 and result.indexed == 1
+    result = results[-1]
+    assert result.poisoned == 1 and result.indexed == 1
 
 
 def test_oversized_document_is_isolated(env: Env, configure: Callable[..., None]) -> None:
@@ -162,13 +169,15 @@ def test_requests_respect_the_byte_cap(env: Env, proxy: FaultProxy, configure: C
     assert len(proxy.request_sizes) >= sum(proxy.request_sizes) / 1500
 
 
-def test_a_413_splits_the_request_instead_of_failing_the_batch(via_proxy: Env, proxy: FaultProxy) -> None:
+def test_a_413_splits_the_request_instead_of_failing_the_batch(
+    via_proxy: Env, proxy: FaultProxy, results: list[BatchResult]
+) -> None:
     for number in range(8):
         via_proxy.table.put(listing(f"s{number}", 1))
     proxy.script("413")
     assert via_proxy.invoke(via_proxy.table.read()) == {"batchItemFailures": []}
     assert len(via_proxy.search.ids()) == 8
-    assert handler.runtime().writer.stats.split_requests == 1
+    assert results[-1].bulk.split_requests == 1
 
 
 def test_unreachable_dlq_reports_the_poison_record_failed(env: Env, configure: Callable[..., None]) -> None:
@@ -203,7 +212,7 @@ def test_missing_write_alias_fails_records_not_drops_them(env: Env, configure: C
 def test_documents_go_to_every_index_behind_the_write_alias(env: Env) -> None:
     transport = env.search.transport
     second = f"{env.prefix}listings-v2"
-    from projector.rules import LISTING, load_mapping
+    from projector.entities import LISTING, load_mapping
 
     assert (
         transport.request(

@@ -12,7 +12,7 @@ from projector_testkit import Env, Scripted
 from support.items import listing
 
 from devstack.servers import ChildServer, free_port
-from projector.bulk import BulkAction, BulkWriter, Outcome, RetryPolicy
+from projector.bulk import BulkAction, BulkWriter, Outcome, RetryPolicy, outcome_of
 from projector.indices import ensure_indices
 from projector.transport import Transport
 
@@ -29,7 +29,7 @@ def test_each_item_outcome(osmem: ChildServer) -> None:
             BulkAction(index, "c", 5, {"id": "c", "unknown_field": 1}),
             BulkAction(index, "missing", 9),  # delete of a missing document
         ]
-    )
+    ).items
     assert [result.outcome for result in first] == [
         Outcome.INDEXED,
         Outcome.POISON,
@@ -40,16 +40,17 @@ def test_each_item_outcome(osmem: ChildServer) -> None:
     assert first[1].reason and "rating" in first[1].reason  # the reason survives the writer's filter_path
     assert first[2].error_type == "strict_dynamic_mapping_exception"
     assert first[3].status == 404
-    again = writer.write(
+    written = writer.write(
         [
             BulkAction(index, "a", 5, {"id": "a", "rating": 4}),  # duplicate
             BulkAction(index, "a", 4, {"id": "a", "rating": 1}),  # older
             BulkAction(index, "a", 6),  # newer delete
         ]
     )
+    again = written.items
     assert [result.outcome for result in again] == [Outcome.STALE, Outcome.STALE, Outcome.DELETED]
     assert again[0].status == 409 and again[0].error_type == "version_conflict_engine_exception"
-    assert writer.stats.requests == 1
+    assert written.stats.requests == 1
 
 
 def _answer(body: bytes) -> bytes:
@@ -92,7 +93,7 @@ def test_bulk_answers_are_read_item_by_item_unless_none_failed(
 ) -> None:
     server = scripted([_answer(body)])
     writer = BulkWriter(Transport(server.url))
-    results = writer.write([BulkAction("x", "a", 5, {"id": "a"}), BulkAction("x", "b", 5, {"id": "b"})])
+    results = writer.write([BulkAction("x", "a", 5, {"id": "a"}), BulkAction("x", "b", 5, {"id": "b"})]).items
     assert [result.status for result in results] == statuses
     assert results[0].outcome is Outcome.INDEXED
 
@@ -113,16 +114,16 @@ def test_a_bulk_answer_that_does_not_match_the_request_is_retried_then_failed(
     server = scripted([_answer(body)] * 50)
     writer = BulkWriter(Transport(server.url), retry=RetryPolicy(base_seconds=0.01, min_request_seconds=0.05))
     actions = [BulkAction("x", "a", 5, {"id": "a"}), BulkAction("x", "b", 5, {"id": "b"})]
-    results = writer.write(actions, deadline=time.monotonic() + 0.5)
-    assert [result.outcome for result in results] == [Outcome.FAILED, Outcome.FAILED]
-    assert {result.error_type for result in results} == {"bad_response"}
-    assert writer.stats.requests > 1  # retried first
+    written = writer.write(actions, deadline=time.monotonic() + 0.5)
+    assert [result.outcome for result in written.items] == [Outcome.FAILED, Outcome.FAILED]
+    assert {result.error_type for result in written.items} == {"bad_response"}
+    assert written.stats.requests > 1  # retried first
 
 
 def test_unreachable_opensearch_is_reported_after_retrying_until_the_deadline() -> None:
     writer = BulkWriter(Transport(f"http://127.0.0.1:{free_port()}"), retry=RetryPolicy(base_seconds=0.01))
     started = time.monotonic()
-    (result,) = writer.write([BulkAction("x", "1", 1, {"id": "1"})], deadline=started + 1.0)
+    (result,) = writer.write([BulkAction("x", "1", 1, {"id": "1"})], deadline=started + 1.0).items
     assert result.outcome is Outcome.FAILED and result.error_type == "connection_error"
     assert result.attempts > 1
     assert time.monotonic() - started < 2.5  # stopped at the deadline (slack for a busy machine)
@@ -174,3 +175,57 @@ def test_a_dead_letter_over_the_sqs_limit_keeps_keys_and_sequence_number() -> No
     assert cut["truncated"] is True
     assert cut["record"]["dynamodb"] == {"Keys": record["dynamodb"]["Keys"], "SequenceNumber": "123"}
     assert cut["error"] == {"code": "code", "reason": "reason", "status": None}
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "delete", "outcome"),
+    [
+        (200, None, False, Outcome.INDEXED),
+        (201, None, False, Outcome.INDEXED),
+        (200, None, True, Outcome.DELETED),
+        (404, "not_found", True, Outcome.DELETED),
+        (404, "not_found", False, Outcome.POISON),
+        (409, "version_conflict_engine_exception", False, Outcome.STALE),
+        (409, "version_conflict_engine_exception", True, Outcome.STALE),
+        (400, "mapper_parsing_exception", False, Outcome.POISON),
+        (403, "security_exception", False, Outcome.POISON),
+        (404, "index_not_found_exception", False, Outcome.FAILED),
+        (429, "rejected_execution_exception", False, Outcome.FAILED),
+        (429, "es_rejected_execution_exception", True, Outcome.FAILED),
+        (500, None, False, Outcome.FAILED),
+        (503, None, False, Outcome.FAILED),
+        (0, None, False, Outcome.FAILED),
+    ],
+)
+def test_outcome_of_an_item(status: int, error_type: str | None, delete: bool, outcome: Outcome) -> None:
+    assert outcome_of(status, error_type, delete) is outcome
+
+
+def test_the_writer_reads_every_item_through_the_one_mapping(scripted: Scripted) -> None:
+    """Each item of an answer gets the outcome outcome_of names; retryable ones are sent again."""
+    answers = [
+        (200, None),
+        (201, None),
+        (409, "version_conflict_engine_exception"),
+        (404, "not_found"),
+        (400, "mapper_parsing_exception"),
+        (503, "unavailable_shards_exception"),
+    ]
+    items = b",".join(
+        b'{"index":{"status":%d%s}}'
+        % (status, b',"error":{"type":"%s","reason":"r"}' % kind.encode() if kind else b"")
+        for status, kind in answers
+    )
+    retried = b'{"errors":false,"items":[{"index":{"status":201}}]}'
+    server = scripted([_answer(b'{"errors":true,"items":[%s]}' % items), _answer(retried)])
+    actions = [BulkAction("x", str(n), 5, {"id": str(n)}) for n in range(len(answers) - 1)]
+    actions.insert(3, BulkAction("x", "gone", 5))  # the 404 answers a delete
+    written = BulkWriter(Transport(server.url), retry=RetryPolicy(base_seconds=0.0)).write(actions)
+    expected = [
+        outcome_of(status, kind, action.op == "delete")
+        for (status, kind), action in zip(answers, actions, strict=True)
+    ]
+    assert expected[-1] is Outcome.FAILED  # retried: the second answer says it landed
+    assert [item.outcome for item in written.items] == [*expected[:-1], Outcome.INDEXED]
+    assert written.stats.requests == 2 and written.stats.retried_items == 1
+    assert b'"_id":"4"' in server.requests[1] and server.requests[1].count(b'"_id"') == 1

@@ -16,7 +16,7 @@ from support.items import listing
 
 from projector import convert
 from projector.exceptions import ConversionError, PoisonRecordError
-from projector.rules import identify
+from projector.identity import identify
 
 
 def _one_record(env: Env, item: dict[str, Any]) -> dict[str, Any]:

@@ -22,9 +22,9 @@ from devstack.faultproxy import FaultProxy
 from devstack.servers import ChildServer
 from projector import purge
 from projector.bulk import BulkAction, BulkWriter
+from projector.documents import project_item, project_tombstone
 from projector.exceptions import AliasMissingError, ConfigError, TransportError
 from projector.indices import ensure_indices
-from projector.rules import project_item, project_tombstone
 from projector.transport import Transport
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def seeded(osmem: ChildServer, configure: Callable[..., None]) -> str:
         assert projection is not None
         index = f"{prefix}{projection.entity.index()}"
         actions.append(BulkAction(index, projection.doc_id, projection.version, projection.document))
-    results = BulkWriter(transport).write(actions, deadline=time.monotonic() + 30)
+    results = BulkWriter(transport).write(actions, deadline=time.monotonic() + 30).items
     assert all(result.status in (200, 201) for result in results), results
     configure(OPENSEARCH_ENDPOINT=osmem.url, OPENSEARCH_AUTH="none", INDEX_PREFIX=prefix)
     return prefix

@@ -34,13 +34,13 @@ def test_build_produces_an_importable_zip(tmp_path: Path) -> None:
         names = set(archive.namelist())
         archive.extractall(tmp_path / "unpacked")
     assert {"projector/handler.py", "projector/mappings/listings.v1.json"} <= names
-    assert "aws_lambda_powertools/__init__.py" in names
+    assert "aws_lambda_powertools/__init__.py" in names and "urllib3/__init__.py" in names
     assert not any(name.startswith(("boto3/", "botocore/")) for name in names)
     unpacked = tmp_path / "unpacked"
     probe = (
         f"import sys; sys.path.insert(0, {str(unpacked)!r}); "
-        "import projector.handler, aws_lambda_powertools; "
-        "print(projector.handler.__file__); print(aws_lambda_powertools.__file__)"
+        "import projector.handler, aws_lambda_powertools, urllib3; "
+        "print(projector.handler.__file__); print(aws_lambda_powertools.__file__); print(urllib3.__file__)"
     )
     located = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
@@ -58,8 +58,11 @@ def test_benchmark_script_runs_and_prints_its_figures() -> None:
         "records_per_s", "ceiling_records_per_s", "ratio_vs_ceiling", "naive_records_per_s",
         "ratio_vs_naive", "client_cpu_ms_per_1k", "client_cpu_ms_per_1k_b100", "cpu_path_vs_json_ratio",
         "import_ms", "peak_rss_mb", "straightforward_cpu_ms_per_1k", "cpu_vs_straightforward_ratio",
+        "cpu_vs_straightforward_ratio_b100",
     ):  # fmt: skip
         assert isinstance(figures[key], int | float) and figures[key] > 0, key
+    assert isinstance(figures["targets_missed"], list)
+    assert "(target ≤ 0.5: " in printed  # each figure with a target says whether this run met it
     assert figures["failed_records"] == 0 and figures["straightforward_failed_items"] == 0
 
 
