@@ -23,6 +23,7 @@ from ops.reconcile import reconcile
 from ops.stack import Stack, dynamodb_client, opensearch_client
 from ops.writer import ProjectionWriter, transport_for
 from projector.indices import ensure_indices
+from projector.rules import LISTING
 
 
 def _listing(n: int, version: int) -> dict[str, dict[str, object]]:
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         for segments in args.segments:
             prefix = f"seg{segments}-"
             ensure_indices(transport, prefix)
-            writer = ProjectionWriter(transport, {"Listing": [f"{prefix}listings-v1"]})
+            writer = ProjectionWriter(transport, {LISTING.name: [LISTING.index(prefix)]})
             started = time.perf_counter()
             result = backfill(dynamodb, "bench", writer, segments=segments)
             elapsed = time.perf_counter() - started
