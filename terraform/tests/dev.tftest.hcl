@@ -4,6 +4,7 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
+# The mocked table's ARN names this stack (see tests/mocks): the only variable not from the environment.
 variables {
   name = "cqrs-stack"
 }
