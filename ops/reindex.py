@@ -74,10 +74,12 @@ class ReindexReport:
         }
 
 
-def index_version(index: str, base: str) -> int:
-    match = re.fullmatch(rf".*{re.escape(base)}-v(\d+)", index)
+def index_version(index: str, entity: Entity) -> int:
+    """The mapping version N of ``index``, named ``[INDEX_PREFIX]<the family's index prefix><N>``."""
+    prefix = entity.family.index_prefix
+    match = re.fullmatch(rf".*{re.escape(prefix)}(\d+)", index)
     if match is None:
-        raise ReindexError(f"index {index!r} is not named <{base}>-v<N>")
+        raise ReindexError(f"index {index!r} is not named {prefix}<N>")
     return int(match.group(1))
 
 
@@ -129,7 +131,7 @@ class Reindexer:
     ) -> tuple[str, str, dict[str, Any]]:
         """(old index, new index, create body)."""
         old = self.current_index()
-        new_version = version if version is not None else index_version(old, self.entity.base) + 1
+        new_version = version if version is not None else index_version(old, self.entity) + 1
         new = replace(self.entity, mapping_version=new_version)
         new_index = new.index(self.prefix)
         if new_index == old:
@@ -216,7 +218,7 @@ class Reindexer:
         old = self.current_index()
         new_index = replace(
             self.entity,
-            mapping_version=version if version is not None else index_version(old, self.entity.base) + 1,
+            mapping_version=version if version is not None else index_version(old, self.entity) + 1,
         ).index(self.prefix)
         done: list[str] = []
         if new_index in alias_indices(self.search, self.write_alias):

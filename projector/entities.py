@@ -16,6 +16,7 @@ from typing import Any, TypeAlias
 
 from projector import convert
 from projector.convert import AttributeValue, JsonValue
+from projector.names import IndexFamily, index_family
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 
@@ -48,8 +49,8 @@ class Entity:
 
     name: str
     """The ``type`` attribute's value, e.g. ``Listing``."""
-    base: str
-    """Index family, e.g. ``listings``: indices ``listings-v<N>``, aliases ``listings``/``listings-write``."""
+    family: IndexFamily
+    """Where its documents live: index and alias names from terraform/definitions/indices.json."""
     mapping_version: int
     fields: tuple[Field, ...]
     """What reaches the document besides ``id`` and ``version`` (always present: they come from the
@@ -78,15 +79,20 @@ class Entity:
             raise ValueError(f"{self.name}: two fields share a document name")
         object.__setattr__(self, "template", dict.fromkeys(names))
 
+    @property
+    def base(self) -> str:
+        """The index family's name (mapping files, the ops commands' ``--entity``)."""
+        return self.family.family
+
     def index(self, prefix: str = "") -> str:
-        """The concrete index the mapping file describes, e.g. ``listings-v1``."""
-        return f"{prefix}{self.base}-v{self.mapping_version}"
+        """The concrete index the mapping file describes: the family's index prefix and mapping version."""
+        return f"{prefix}{self.family.index_prefix}{self.mapping_version}"
 
     def write_alias(self, prefix: str = "") -> str:
-        return f"{prefix}{self.base}-write"
+        return f"{prefix}{self.family.write_alias}"
 
     def read_alias(self, prefix: str = "") -> str:
-        return f"{prefix}{self.base}"
+        return f"{prefix}{self.family.read_alias}"
 
     @property
     def mapping_file(self) -> Path:
@@ -95,7 +101,7 @@ class Entity:
 
 LISTING = Entity(
     name="Listing",
-    base="listings",
+    family=index_family("Listing"),
     mapping_version=1,
     fields=(
         *_strings("title", "description", "category"),
@@ -110,7 +116,7 @@ LISTING = Entity(
 )
 REVIEW = Entity(
     name="Review",
-    base="reviews",
+    family=index_family("Review"),
     mapping_version=1,
     fields=(
         *_strings("listingId"),

@@ -1,6 +1,7 @@
 /**
- * searchListings: one `_search` on the read alias `listings` (search data source), which hides
- * tombstones (docs/design.md §4).
+ * searchListings: one `_search` on the listings read alias (search data source), which hides tombstones
+ * (docs/design.md §4). The alias comes from terraform/definitions/indices.json as
+ * ctx.env.LISTINGS_READ_ALIAS (set by the api module, and by the local endpoint).
  *
  * User text only ever becomes the `query` value of a multi_match (never parsed query DSL). Pages use
  * `search_after` on the sort values of the last hit, which always end with the `id` tiebreaker, so paging
@@ -9,7 +10,6 @@
  */
 import { util } from '@aws-appsync/utils';
 
-const READ_ALIAS = '/listings/_search';
 const MAX_LIMIT = 100;
 const DEFAULT_LIMIT = 20;
 const MAX_QUERY_LENGTH = 200;
@@ -146,7 +146,7 @@ export function request(ctx) {
   if (args.nextToken) {
     body.search_after = decodeToken(args.nextToken, sort);
   }
-  return { operation: 'GET', path: READ_ALIAS, params: { body } };
+  return { operation: 'GET', path: `/${ctx.env.LISTINGS_READ_ALIAS}/_search`, params: { body } };
 }
 
 function distanceKm(near, location) {

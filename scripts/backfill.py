@@ -16,6 +16,7 @@ from ops.backfill import backfill
 from ops.indices import require_alias_indices
 from ops.progress import Progress
 from ops.writer import ProjectionWriter
+from projector.entities import LISTING
 from stackclient.stack import dynamodb_client, opensearch_client
 
 
@@ -29,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         "-c", "--checkpoint", help="checkpoint file: resume an interrupted run with the same options"
     )
     parser.add_argument(
-        "-i", "--index", help="write only this concrete index (with exactly one --entity), e.g. listings-v2"
+        "-i",
+        "--index",
+        help=f"write only this concrete index (with one --entity), e.g. {LISTING.family.index_prefix}2",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     args = parser.parse_args(argv)

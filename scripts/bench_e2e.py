@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests
 
 from devstack.stack import DEFAULT_STATE_DIR
+from projector.names import index_family
 from stackclient.errors import GraphQLClientError
 from stackclient.graphql import GraphQLClient
 from stackclient.stack import LOCAL_AWS_ENV
@@ -60,9 +61,9 @@ class Searcher:
             items = self.client.execute(FIND, {"q": token})["searchListings"]["items"]
             return next((item["version"] for item in items if item["id"] == listing_id), None)
         body: dict[str, Any] = {"query": {"ids": {"values": [listing_id]}}, "version": True}
-        hits = self.session.post(f"{self.endpoint}/listings/_search", json=body, timeout=10).json()["hits"][
-            "hits"
-        ]
+        hits = self.session.post(
+            f"{self.endpoint}/{index_family('Listing').read_alias}/_search", json=body, timeout=10
+        ).json()["hits"]["hits"]
         return str(hits[0]["_version"]) if hits else None
 
 

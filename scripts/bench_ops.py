@@ -23,6 +23,7 @@ from devstack.servers import start_moto, start_osmem
 from ops.backfill import backfill
 from ops.reconcile import reconcile
 from ops.writer import ProjectionWriter, transport_for
+from projector.entities import LISTING
 from projector.indices import ensure_indices
 from stackclient.items import listing_item, new_version
 from stackclient.stack import LOCAL_AWS_ENV, Stack, dynamodb_client, opensearch_client
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         for segments in args.segments:
             prefix = f"seg{segments}-"
             ensure_indices(transport, prefix)
-            writer = ProjectionWriter(transport, {"Listing": [f"{prefix}listings-v1"]})
+            writer = ProjectionWriter(transport, {LISTING.name: [LISTING.index(prefix)]})
             started = time.perf_counter()
             result = backfill(dynamodb, "bench", writer, segments=segments)
             elapsed = time.perf_counter() - started

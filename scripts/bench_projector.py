@@ -25,6 +25,7 @@ mixed INSERT (new keys), MODIFY (existing keys, higher version) and REMOVE (tomb
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import http.client
 import itertools
@@ -270,6 +271,14 @@ class CeilingRun:
         self.wall += self.walls[-1]
 
 
+@functools.cache
+def _indices(prefix: str) -> dict[str, str]:
+    """The concrete index of each item type: the projector's names (terraform/definitions/indices.json)."""
+    from projector.entities import ENTITIES
+
+    return {entity.name: entity.index(prefix) for entity in ENTITIES}
+
+
 def _plain_action(
     record: dict[str, Any], prefix: str, deserializer: Any
 ) -> tuple[str, str, int, dict[str, Any]]:
@@ -279,7 +288,7 @@ def _plain_action(
     stream = record["dynamodb"]
     image = stream.get("NewImage") or stream["OldImage"]
     item = {key: deserializer.deserialize(value) for key, value in image.items()}
-    index = f"{prefix}{'listings' if item['type'] == 'Listing' else 'reviews'}-v1"
+    index = _indices(prefix)[item["type"]]
     if record["eventName"] == "REMOVE":
         tombstone = {"id": item["id"], "tombstone": True, "deletedAt": "2026-01-01T00:00:00Z"}
         return index, item["id"], int(item["version"]) + 1, tombstone

@@ -3,13 +3,15 @@
     python scripts/build_projector.py [--output build/projector.zip] [--arch x86_64|arm64] [--python 3.11]
                                       [--no-orjson]
 
-Contents: the ``projector`` package with its mappings; AWS Lambda Powertools, urllib3 (the projector's HTTP
-client) and typing_extensions, copied from this environment (pure Python; bundled rather than a layer so
-the pinned versions ship with the code and no region-specific layer ARN is needed); orjson for the target
-architecture, fetched from PyPI as a binary wheel (the projector falls back to the standard json module
-without it; ``--no-orjson`` skips it). boto3/botocore are not bundled: the Lambda Python runtime provides
-them (and its botocore then runs on the bundled urllib3, which comes first on the path). The archive is
-deterministic (sorted entries, fixed timestamps), so an unchanged build keeps Terraform's source hash.
+Contents: the ``projector`` package with its mappings, and ``terraform/definitions/indices.json`` (the
+index and alias names it shares with Terraform and the resolvers); AWS Lambda Powertools, urllib3 (the
+projector's HTTP client) and typing_extensions, copied from this environment (pure Python; bundled rather
+than a layer so the pinned versions ship with the code and no region-specific layer ARN is needed); orjson
+for the target architecture, fetched from PyPI as a binary wheel (the projector falls back to the standard
+json module without it; ``--no-orjson`` skips it). boto3/botocore are not bundled: the Lambda Python
+runtime provides them (and its botocore then runs on the bundled urllib3, which comes first on the path).
+The archive is deterministic (sorted entries, fixed timestamps), so an unchanged build keeps Terraform's
+source hash.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ import tempfile
 import zipfile
 from importlib import metadata
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from projector.names import INDICES_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ("aws-lambda-powertools", "urllib3", "typing-extensions")
@@ -74,6 +80,9 @@ def build(output: Path, arch: str = "x86_64", python: str = "3.11", orjson: bool
     for path in sorted((ROOT / "projector").rglob("*")):
         if path.is_file() and path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
             entries[str(path.relative_to(ROOT))] = path
+    # The index names' one definition, at the same path relative to the package as in the repository
+    # (projector/names.py finds it there in both).
+    entries[str(INDICES_FILE.relative_to(ROOT))] = INDICES_FILE
     for name in BUNDLED:
         for path, archived in _distribution_files(name):
             entries[archived] = path

@@ -15,12 +15,15 @@ from ops import cli
 from ops.progress import Progress
 from ops.reindex import PROJECTOR_ALIAS_CACHE_SECONDS, Reindexer
 from ops.writer import entity_by_name
+from projector.entities import ENTITIES
 from stackclient.stack import dynamodb_client, opensearch_client
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = cli.parser("reindex.py", __doc__.splitlines()[0])
-    parser.add_argument("-e", "--entity", required=True, choices=("listings", "reviews"), help="index family")
+    parser.add_argument(
+        "-e", "--entity", required=True, choices=[entity.base for entity in ENTITIES], help="index family"
+    )
     parser.add_argument("-v", "--version", type=int, help="new index version N (default: current + 1)")
     parser.add_argument(
         "-m",

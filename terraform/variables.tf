@@ -44,9 +44,9 @@ variable "kms_key_arn" {
 }
 
 variable "log_retention_days" {
-  description = "Days to keep every log group of the stack."
+  description = "Days to keep every log group of the stack (a value CloudWatch Logs accepts); null keeps each module's default (365)."
   type        = number
-  default     = 365
+  default     = null
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -67,19 +67,14 @@ variable "search" {
     masters); master_user_arn: the IAM role administrators assume (fine-grained access control master);
     cluster: sizing overrides (see modules/search).
   EOT
+  # Unset fields stay null and take the search module's defaults (domain, prod, its engine version).
   type = object({
-    engine          = optional(string, "domain")
-    profile         = optional(string, "prod")
-    engine_version  = optional(string, "OpenSearch_2.19")
+    engine          = optional(string)
+    profile         = optional(string)
+    engine_version  = optional(string)
     master_user_arn = string
-    cluster = optional(object({
-      instance_type          = optional(string)
-      instance_count         = optional(number)
-      availability_zones     = optional(number)
-      dedicated_master_type  = optional(string)
-      dedicated_master_count = optional(number)
-      volume_size_gb         = optional(number)
-    }), {})
+    # The search module's whole cluster type, passed through (declared and validated there only).
+    cluster = optional(any, {})
   })
 }
 
@@ -94,32 +89,27 @@ variable "projector_package_file" {
 
 variable "projector" {
   description = <<-EOT
-    Projector tuning: memory, reserved concurrency, log level, stream mapping overrides (see
-    modules/projector), and the tombstone purge: tombstone_retention_hours (> 24, the stream's retention),
-    tombstone_purge_schedule (EventBridge rate() or cron()), tombstone_purge_enabled (false pauses it).
+    Projector tuning: memory, reserved concurrency, log level; stream_mapping: any field of the projector
+    module's stream_mapping (batch_size, maximum_batching_window_in_seconds, maximum_retry_attempts,
+    maximum_record_age_in_seconds, bisect_batch_on_function_error, parallelization_factor,
+    starting_position; unset fields come from definitions/stream_mapping.json); the tombstone purge:
+    tombstone_retention_hours (> 24, the stream's retention), tombstone_purge_schedule (EventBridge rate()
+    or cron()), tombstone_purge_enabled (false pauses it). modules/projector types and validates every
+    field; a bad value is reported at this stack's module call.
   EOT
+  # Unset fields stay null and take the projector module's defaults (one place for each default).
   type = object({
-    memory_size          = optional(number, 512)
+    memory_size          = optional(number)
     reserved_concurrency = optional(number)
-    log_level            = optional(string, "INFO")
-    stream_mapping = optional(object({
-      batch_size                         = optional(number)
-      maximum_batching_window_in_seconds = optional(number)
-      maximum_retry_attempts             = optional(number)
-      maximum_record_age_in_seconds      = optional(number)
-      parallelization_factor             = optional(number)
-    }), {})
-    tombstone_retention_hours = optional(number, 48)
-    tombstone_purge_schedule  = optional(string, "rate(6 hours)")
-    tombstone_purge_enabled   = optional(bool, true)
+    log_level            = optional(string)
+    # Passed through whole: the module's object type is the one declaration of its fields, so none is
+    # left out here (a copy of the type once hid bisect_batch_on_function_error and starting_position).
+    stream_mapping            = optional(any, {})
+    tombstone_retention_hours = optional(number)
+    tombstone_purge_schedule  = optional(string)
+    tombstone_purge_enabled   = optional(bool)
   })
   default = {}
-
-  # Checked here too (the module checks again) so a wrong value is reported against this stack's input.
-  validation {
-    condition     = var.projector.tombstone_retention_hours > 24
-    error_message = "projector.tombstone_retention_hours must exceed 24 (the stream's retention), or a late replay could resurrect a purged item."
-  }
 }
 
 variable "alarm_actions" {
@@ -132,12 +122,12 @@ variable "alarm_actions" {
 # API
 # ---------------------------------------------------------------------------------------------------------
 variable "api" {
-  description = "API options: api_key_enabled (development only), introspection_enabled, waf_enabled, waf_rate_limit (per IP per 5 min)."
+  description = "API options: api_key_enabled (development only; default false), introspection_enabled (default false), waf_enabled (default true), waf_rate_limit (per IP per 5 min; default 2000). Unset fields take the api module's defaults."
   type = object({
-    api_key_enabled       = optional(bool, false)
-    introspection_enabled = optional(bool, false)
-    waf_enabled           = optional(bool, true)
-    waf_rate_limit        = optional(number, 2000)
+    api_key_enabled       = optional(bool)
+    introspection_enabled = optional(bool)
+    waf_enabled           = optional(bool)
+    waf_rate_limit        = optional(number)
   })
   default = {}
 }

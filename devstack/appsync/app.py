@@ -13,15 +13,17 @@ from devstack.appsync.auth import AuthConfig
 from devstack.appsync.datasources import DataSource, NoneDataSource
 from devstack.appsync.datasources.dynamodb import DynamoDBDataSource
 from devstack.appsync.datasources.opensearch import OpenSearchDataSource
-from devstack.appsync.manifest import load_manifest
+from devstack.appsync.manifest import ManifestError, load_manifest
 from devstack.appsync.pipeline import Executor
 from devstack.appsync.schema import load_schema
 from devstack.appsync.server import AppSyncHTTPServer, GraphQLApp, install_resolvers
 from devstack.appsync.worker import NodeWorker
+from projector.names import INDEX_FAMILIES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESOLVERS_DIR_DEFAULT = REPO_ROOT / "resolvers"
-READ_ALIASES = ("listings", "reviews")  # docs/design.md §4: searches only ever use the read aliases
+# docs/design.md §4: searches only ever use the read aliases (terraform/definitions/indices.json).
+READ_ALIASES = tuple(family.read_alias for family in INDEX_FAMILIES.values())
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,14 @@ def _data_sources(config: EndpointConfig, types: dict[str, str]) -> dict[str, Da
     return sources
 
 
+def resolver_environment(table: str) -> dict[str, str]:
+    """The resolvers' ``ctx.env``, as the api module sets it (terraform/modules/api/main.tf): the table,
+    and each index family's read alias as ``<FAMILY>_READ_ALIAS`` (from terraform/definitions/indices.json).
+    """
+    aliases = {f"{family.family.upper()}_READ_ALIAS": family.read_alias for family in INDEX_FAMILIES.values()}
+    return {"TABLE_NAME": table, **aliases}
+
+
 def start_endpoint(config: EndpointConfig) -> Endpoint:
     """Build and start the endpoint on a background thread (port 0 picks a free port)."""
     schema = load_schema(config.schema_dir)
@@ -86,7 +96,11 @@ def start_endpoint(config: EndpointConfig) -> Endpoint:
     worker = NodeWorker()
     try:
         executor = Executor(worker, _data_sources(config, manifest.data_sources))
-        install_resolvers(schema, manifest, executor, {"TABLE_NAME": config.table})
+        env = resolver_environment(config.table)
+        missing = sorted(set(manifest.environment_variables) - set(env))
+        if missing:
+            raise ManifestError(f"the manifest declares environment variables the endpoint lacks: {missing}")
+        install_resolvers(schema, manifest, executor, env)
         server = AppSyncHTTPServer((config.host, config.port), GraphQLApp(schema, config.auth))
     except BaseException:
         worker.close()

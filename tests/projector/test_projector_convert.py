@@ -153,4 +153,4 @@ def test_a_document_holds_the_projected_attributes_present_in_the_item_in_rule_o
 
 def test_two_fields_with_one_document_name_are_refused() -> None:
     with pytest.raises(ValueError, match="share a document name"):
-        Entity("Thing", "things", 1, (Field("a", "x"), Field("b", "x")), "pk", "THING#")
+        Entity("Thing", LISTING.family, 1, (Field("a", "x"), Field("b", "x")), "pk", "THING#")

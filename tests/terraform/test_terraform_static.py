@@ -1,7 +1,8 @@
 """Offline checks of every Terraform configuration: fmt, init from the mirror, validate, `terraform test`.
 
-`terraform test` runs once per test file (mocked AWS provider, no account); each `run` block becomes its own
-pytest test, so CI counts them one by one.
+`terraform test` runs once per test file (mocked AWS provider, no account), and the root's shared stack
+file once per environment; each `run` block of each run becomes its own pytest test, so CI counts them
+one by one.
 """
 
 from __future__ import annotations
@@ -14,39 +15,53 @@ from pathlib import Path
 import pytest
 from tfkit import CONFIGS, TERRAFORM_DIR, Terraform, TfResult, parallel, run_blocks
 
+ENVIRONMENTS = sorted(path.stem for path in (TERRAFORM_DIR / "environments").glob("*.tfvars"))
+
 
 @dataclass(frozen=True)
 class Suite:
-    """One `terraform test` invocation: a test file of a configuration and the variables it needs."""
+    """One `terraform test` invocation: a test file of a configuration, and the environment it plans."""
 
     config: str
     test_file: Path
+    environment: str | None = None
+    """The root's environments/<environment>.tfvars passed with -var-file (root suites only)."""
 
     @property
     def id(self) -> str:
-        return f"{self.config}/{self.test_file.name}"
+        suffix = f"[{self.environment}]" if self.environment else ""
+        return f"{self.config}/{self.test_file.name}{suffix}"
 
     def args(self, lambda_zip: Path) -> list[str]:
         args = ["test", "-no-color", f"-filter=tests/{self.test_file.name}"]
-        environment = TERRAFORM_DIR / "environments" / f"{self.test_file.name.split('.')[0]}.tfvars"
+        if self.environment is not None:
+            args.append(f"-var-file=environments/{self.environment}.tfvars")
         if self.config == "root":
-            # The root's test files are named after the environment whose var file they plan.
-            if environment.exists():
-                args.append(f"-var-file=environments/{environment.name}")
             args.append(f"-var=projector_package_file={lambda_zip}")
         if self.config == "projector":
             args.append(f"-var=package_file={lambda_zip}")
         return args
 
 
+def suites(config: str, directory: Path) -> list[Suite]:
+    """A module's test files run once each. The root's file named after an environment (dev.tftest.hcl)
+    runs with that environment's variables only; every other root file runs once per environment."""
+    found = []
+    for path in sorted(directory.glob("tests/*.tftest.hcl")):
+        own = path.name.removesuffix(".tftest.hcl")
+        if config != "root":
+            found.append(Suite(config, path))
+        elif own in ENVIRONMENTS:
+            found.append(Suite(config, path, own))
+        else:
+            found.extend(Suite(config, path, environment) for environment in ENVIRONMENTS)
+    return found
+
+
 # The shared fixture runs every Terraform command once; on a busy machine that outlasts pytest's 600 s.
 pytestmark = pytest.mark.timeout(1200)
 IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl")
-SUITES = [
-    Suite(config, path)
-    for config, directory in CONFIGS.items()
-    for path in sorted(directory.glob("tests/*.tftest.hcl"))
-]
+SUITES = [suite for config, directory in CONFIGS.items() for suite in suites(config, directory)]
 RUN_BLOCKS = [(suite, name) for suite in SUITES for name in run_blocks(suite.test_file)]
 
 
@@ -107,6 +122,15 @@ def test_every_configuration_has_tests() -> None:
     assert {suite.config for suite in SUITES} == set(CONFIGS)
 
 
+def test_the_stack_file_is_planned_with_every_environment() -> None:
+    root = {suite.id for suite in SUITES if suite.config == "root"}
+    assert ENVIRONMENTS, "no terraform/environments/*.tfvars"
+    for environment in ENVIRONMENTS:
+        assert f"root/stack.tftest.hcl[{environment}]" in root
+    # An environment's own file runs with its own variables only.
+    assert {suite.environment for suite in SUITES if suite.test_file.name == "prod.tftest.hcl"} == {"prod"}
+
+
 @pytest.mark.parametrize("suite", SUITES, ids=lambda suite: suite.id)
 def test_suite_summary(checked: Checked, suite: Suite) -> None:
     result = checked.tests[suite.id]
@@ -127,7 +151,7 @@ def test_a_broken_setting_fails_its_run(terraform: Terraform, tmp_path: Path) ->
     """Fault injection: the same table module with a NEW_IMAGE stream must fail, and be reported as failed."""
     copy = tmp_path / "terraform"
     shutil.copytree(TERRAFORM_DIR / "modules" / "table", copy / "modules" / "table", ignore=IGNORE)
-    (copy / "definitions").mkdir()
+    shutil.copytree(TERRAFORM_DIR / "definitions", copy / "definitions")
     definition = json.loads((TERRAFORM_DIR / "definitions" / "table.json").read_text())
     (copy / "definitions" / "table.json").write_text(
         json.dumps({**definition, "stream_view_type": "NEW_IMAGE"})

@@ -16,7 +16,7 @@ locals {
   }
   search_permissions = var.search.engine == "domain" ? {
     actions   = ["es:ESHttpGet", "es:ESHttpPost"]
-    resources = [for path in ["listings/_search", "reviews/_search", "listings/_count", "reviews/_count"] : "${var.search.resource_arn}/${path}"]
+    resources = flatten([for action in ["_search", "_count"] : [for alias in local.read_aliases : "${var.search.resource_arn}/${alias}/${action}"]])
     } : {
     actions   = ["aoss:APIAccessAll"]
     resources = [var.search.resource_arn]

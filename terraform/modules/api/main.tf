@@ -8,12 +8,31 @@ locals {
   create_pool   = var.user_pool_id == null
   runtime       = { name = "APPSYNC_JS", version = "1.0.0" }
 
-  # Resolvers read the API's environment variables as ctx.env.NAME (docs/design.md §7). hashicorp/aws 5.x
-  # cannot set a GraphQL API's environment variables, so ctx.env.TABLE_NAME is replaced by its JSON string
-  # literal when the code is uploaded: same value, same behaviour. A precondition rejects any other ctx.env.
+  # Index families and their aliases: definitions/indices.json, which the projector, the ops commands and
+  # the local AppSync endpoint read too (docs/design.md §4).
+  index_families = jsondecode(file("${path.module}/../../definitions/indices.json"))
+  read_aliases   = [for family in values(local.index_families) : family.read_alias]
+
+  # What resolvers read as ctx.env.NAME (docs/design.md §7): the table, and each family's read alias as
+  # <FAMILY>_READ_ALIAS (the local endpoint builds the same map: devstack/appsync/app.py).
+  environment_variables = merge(
+    { TABLE_NAME = var.table.name },
+    { for name, family in local.index_families : "${upper(name)}_READ_ALIAS" => family.read_alias },
+  )
+
+  # hashicorp/aws 5.x cannot set a GraphQL API's environment variables (aws_appsync_graphql_api has no
+  # such argument), so each ctx.env.NAME is replaced by its value's JSON string literal when the code is
+  # uploaded: same value, same behaviour. An unknown NAME is left as it is, for the preconditions to reject.
   code = {
     for file in distinct(concat([for f in local.manifest.functions : f.file], [for r in local.manifest.resolvers : r.file])) :
-    file => replace(file("${local.resolvers_dir}/${file}"), "ctx.env.TABLE_NAME", jsonencode(var.table.name))
+    file => join("", [
+      for i, piece in split("ctx.env.", file("${local.resolvers_dir}/${file}")) : (
+        i == 0 ? piece :
+        contains(keys(local.environment_variables), try(regex("^\\w+", piece), "")) ?
+        "${jsonencode(local.environment_variables[regex("^\\w+", piece)])}${trimprefix(piece, regex("^\\w+", piece))}" :
+        "ctx.env.${piece}"
+      )
+    ])
   }
 }
 
@@ -57,6 +76,10 @@ resource "aws_appsync_graphql_api" "this" {
     precondition {
       condition     = local.create_pool || var.user_pool_client_id != null
       error_message = "user_pool_client_id is required with user_pool_id."
+    }
+    precondition {
+      condition     = alltrue([for name in keys(try(local.manifest.environment_variables, {})) : contains(keys(local.environment_variables), name)])
+      error_message = "resolvers/manifest.json declares environment variables the api module does not provide (it provides ${join(", ", keys(local.environment_variables))})."
     }
   }
 }

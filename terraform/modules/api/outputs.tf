@@ -70,3 +70,8 @@ output "iam_policies" {
     { logs = aws_iam_role_policy.logs.policy, logs_assume = aws_iam_role.logs.assume_role_policy },
   )
 }
+
+output "environment_variables" {
+  description = "What the resolvers read as ctx.env (TABLE_NAME, <FAMILY>_READ_ALIAS), written into their code at upload."
+  value       = local.environment_variables
+}

@@ -62,7 +62,7 @@ resource "aws_appsync_function" "this" {
   lifecycle {
     precondition {
       condition     = !strcontains(local.code[each.value.file], "ctx.env.")
-      error_message = "${each.value.file} reads an environment variable other than ctx.env.TABLE_NAME, which the api module does not provide."
+      error_message = "${each.value.file} reads an environment variable the api module does not provide (it provides ${join(", ", keys(local.environment_variables))})."
     }
   }
 }
@@ -84,7 +84,7 @@ resource "aws_appsync_resolver" "this" {
   lifecycle {
     precondition {
       condition     = !strcontains(local.code[each.value.file], "ctx.env.")
-      error_message = "${each.value.file} reads an environment variable other than ctx.env.TABLE_NAME, which the api module does not provide."
+      error_message = "${each.value.file} reads an environment variable the api module does not provide (it provides ${join(", ", keys(local.environment_variables))})."
     }
   }
 

@@ -1,3 +1,9 @@
+# Rules every module validates alike live once, in definitions/conventions.json: Terraform has no shared
+# types or validation blocks, but since 1.9 a validation may read a local.
+locals {
+  conventions = jsondecode(file("${path.module}/../../definitions/conventions.json"))
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # API
 # ---------------------------------------------------------------------------------------------------------
@@ -27,6 +33,7 @@ variable "introspection_enabled" {
   description = "Answer introspection queries (schema discovery). Off by default in production; tools like codegen need it."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "xray_enabled" {
@@ -41,7 +48,7 @@ variable "kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    condition     = var.kms_key_arn == null || can(regex(local.conventions.kms_key_arn_pattern, var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN or null."
   }
 }
@@ -50,10 +57,11 @@ variable "log_retention_days" {
   description = "Days to keep the API's (and the web ACL's) logs (a value CloudWatch Logs accepts)."
   type        = number
   default     = 365
+  nullable    = false
 
   validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a retention CloudWatch Logs accepts."
+    condition     = contains(local.conventions.log_retention_days, var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts: ${join(", ", local.conventions.log_retention_days)}."
   }
 }
 
@@ -76,6 +84,7 @@ variable "api_key_enabled" {
   description = "Add API-key auth (read-only queries, per the schema's directives). Only for development: keys are shared secrets."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "api_key_expires" {

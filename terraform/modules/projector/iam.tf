@@ -15,10 +15,17 @@ resource "aws_iam_role" "this" {
 
 locals {
   search_arn = var.search.resource_arn
+  # Index families and their aliases: definitions/indices.json, which the projector (bundled in its zip),
+  # the ops commands and the local stack read too (docs/design.md §4).
+  index_families = values(jsondecode(file("${path.module}/../../definitions/indices.json")))
   # Only what the projector touches: _bulk, the write aliases it resolves, and the concrete indices.
   search_statement = var.search.auth == "sigv4" ? {
-    actions   = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
-    resources = ["${local.search_arn}/_bulk", "${local.search_arn}/_alias/listings-write", "${local.search_arn}/_alias/reviews-write", "${local.search_arn}/listings-*", "${local.search_arn}/reviews-*"]
+    actions = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
+    resources = concat(
+      ["${local.search_arn}/_bulk"],
+      [for family in local.index_families : "${local.search_arn}/_alias/${family.write_alias}"],
+      [for family in local.index_families : "${local.search_arn}/${family.index_prefix}*"],
+    )
     } : {
     # Serverless authorizes per index in its data access policy; IAM only opens the collection.
     actions   = ["aoss:APIAccessAll"]

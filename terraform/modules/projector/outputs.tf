@@ -48,6 +48,7 @@ output "event_source_mapping" {
     bisect_batch_on_function_error     = aws_lambda_event_source_mapping.stream.bisect_batch_on_function_error
     parallelization_factor             = aws_lambda_event_source_mapping.stream.parallelization_factor
     function_response_types            = aws_lambda_event_source_mapping.stream.function_response_types
+    starting_position                  = aws_lambda_event_source_mapping.stream.starting_position
     on_failure_destination_arn         = one(one(aws_lambda_event_source_mapping.stream.destination_config).on_failure).destination_arn
   }
 }

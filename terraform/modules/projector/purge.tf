@@ -16,12 +16,10 @@ locals {
   # Only the purge's two requests: GET /_alias/<entity>-write, POST /<index>/_delete_by_query.
   purge_search_statement = var.search.auth == "sigv4" ? {
     actions = ["es:ESHttpGet", "es:ESHttpPost"]
-    resources = [
-      "${local.search_arn}/_alias/listings-write",
-      "${local.search_arn}/_alias/reviews-write",
-      "${local.search_arn}/listings-*/_delete_by_query",
-      "${local.search_arn}/reviews-*/_delete_by_query",
-    ]
+    resources = concat(
+      [for family in local.index_families : "${local.search_arn}/_alias/${family.write_alias}"],
+      [for family in local.index_families : "${local.search_arn}/${family.index_prefix}*/_delete_by_query"],
+    )
     } : {
     # Serverless authorizes per index in its data access policy; IAM only opens the collection.
     actions   = ["aoss:APIAccessAll"]

@@ -1,3 +1,9 @@
+# Rules every module validates alike live once, in definitions/conventions.json: Terraform has no shared
+# types or validation blocks, but since 1.9 a validation may read a local.
+locals {
+  conventions = jsondecode(file("${path.module}/../../definitions/conventions.json"))
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # Function
 # ---------------------------------------------------------------------------------------------------------
@@ -53,6 +59,7 @@ variable "memory_size" {
   description = "Memory in MB (128-10240); CPU grows with it."
   type        = number
   default     = 512
+  nullable    = false
 
   validation {
     condition     = var.memory_size >= 128 && var.memory_size <= 10240
@@ -86,10 +93,11 @@ variable "log_retention_days" {
   description = "Days to keep the function's logs (a value CloudWatch Logs accepts)."
   type        = number
   default     = 365
+  nullable    = false
 
   validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, ..., 365, ..., 3653)."
+    condition     = contains(local.conventions.log_retention_days, var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts: ${join(", ", local.conventions.log_retention_days)}."
   }
 }
 
@@ -97,6 +105,7 @@ variable "log_level" {
   description = "Powertools log level. Valid values: DEBUG, INFO, WARNING, ERROR."
   type        = string
   default     = "INFO"
+  nullable    = false
 
   validation {
     condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
@@ -110,7 +119,7 @@ variable "kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    condition     = var.kms_key_arn == null || can(regex(local.conventions.kms_key_arn_pattern, var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN or null."
   }
 }
@@ -188,6 +197,7 @@ variable "tombstone_purge_schedule" {
   description = "EventBridge schedule of the tombstone purge: rate(N hours|minutes|days) or cron(...). Tombstones live at least settings.tombstone_retention_hours; the schedule adds at most its interval."
   type        = string
   default     = "rate(6 hours)"
+  nullable    = false
 
   validation {
     condition     = can(regex("^(rate\\((1 (minute|hour|day)|[1-9][0-9]* (minutes|hours|days))\\)|cron\\([^)]+\\))$", var.tombstone_purge_schedule))
@@ -199,6 +209,7 @@ variable "tombstone_purge_enabled" {
   description = "Whether the purge schedule runs. false disables the rule only (during a reindex, an incident); the function stays, to be invoked by hand."
   type        = bool
   default     = true
+  nullable    = false
 }
 
 variable "tombstone_purge_timeout" {

@@ -26,12 +26,19 @@ locals {
   }
   cluster = merge(local.profiles[var.profile], { for key, value in var.cluster : key => value if value != null })
 
+  # Index families and their aliases: definitions/indices.json, which the projector (bundled in its zip),
+  # the ops commands and the local stack read too (docs/design.md §4).
+  index_families = values(jsondecode(file("${path.module}/../../definitions/indices.json")))
+  write_aliases  = [for family in local.index_families : family.write_alias]
+  read_aliases   = [for family in local.index_families : family.read_alias]
+  index_patterns = [for family in local.index_families : "${family.index_prefix}*"]
+
   # Paths each kind of caller may touch (docs/design.md §4): writers the write side, readers only searches
   # through the read aliases.
-  writer_paths = ["_bulk", "_alias/listings-write", "_alias/reviews-write", "listings-*", "reviews-*"]
-  reader_paths = ["listings/_search", "reviews/_search", "listings/_count", "reviews/_count"]
+  writer_paths = concat(["_bulk"], [for alias in local.write_aliases : "_alias/${alias}"], local.index_patterns)
+  reader_paths = flatten([for action in ["_search", "_count"] : [for alias in local.read_aliases : "${alias}/${action}"]])
   # The tombstone purge: look up the write aliases, delete by query in the entity indices.
-  purger_paths = ["_alias/listings-write", "_alias/reviews-write", "listings-*/_delete_by_query", "reviews-*/_delete_by_query"]
+  purger_paths = concat([for alias in local.write_aliases : "_alias/${alias}"], [for pattern in local.index_patterns : "${pattern}/_delete_by_query"])
 }
 
 data "aws_partition" "current" {}

@@ -47,7 +47,7 @@ resource "aws_opensearchserverless_access_policy" "this" {
       Principal   = var.writer_role_arns
       Rules = [{
         ResourceType = "index"
-        Resource     = ["index/${var.name}/listings-*", "index/${var.name}/reviews-*"]
+        Resource     = [for name in concat(local.index_patterns, local.write_aliases) : "index/${var.name}/${name}"]
         Permission   = ["aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDocument", "aoss:UpdateIndex"]
       }]
     }],
@@ -56,7 +56,7 @@ resource "aws_opensearchserverless_access_policy" "this" {
       Principal   = var.purger_role_arns
       Rules = [{
         ResourceType = "index"
-        Resource     = ["index/${var.name}/listings-*", "index/${var.name}/reviews-*"]
+        Resource     = [for name in concat(local.index_patterns, local.write_aliases) : "index/${var.name}/${name}"]
         Permission   = ["aoss:DescribeIndex", "aoss:ReadDocument", "aoss:WriteDocument"]
       }]
     }],
@@ -65,7 +65,7 @@ resource "aws_opensearchserverless_access_policy" "this" {
       Principal   = var.reader_role_arns
       Rules = [{
         ResourceType = "index"
-        Resource     = ["index/${var.name}/listings*", "index/${var.name}/reviews*"]
+        Resource     = [for name in concat(local.read_aliases, local.index_patterns) : "index/${var.name}/${name}"]
         Permission   = ["aoss:DescribeIndex", "aoss:ReadDocument"]
       }]
     }],

@@ -1,3 +1,9 @@
+# Rules every module validates alike live once, in definitions/conventions.json: Terraform has no shared
+# types or validation blocks, but since 1.9 a validation may read a local.
+locals {
+  conventions = jsondecode(file("${path.module}/../../definitions/conventions.json"))
+}
+
 variable "name" {
   description = "Domain or collection name: 3-28 characters, lower-case letters, digits and '-', starting with a letter."
   type        = string
@@ -12,6 +18,7 @@ variable "engine" {
   description = "Where the read model lives. Valid values: domain (Amazon OpenSearch Service), serverless (OpenSearch Serverless collection: no instances to size, a higher floor price per OCU)."
   type        = string
   default     = "domain"
+  nullable    = false
 
   validation {
     condition     = contains(["domain", "serverless"], var.engine)
@@ -23,6 +30,7 @@ variable "profile" {
   description = "Sizing profile. Valid values: prod (3 AZs, dedicated masters, r6g data nodes), dev (one small node, no standby)."
   type        = string
   default     = "prod"
+  nullable    = false
 
   validation {
     condition     = contains(["dev", "prod"], var.profile)
@@ -34,6 +42,7 @@ variable "engine_version" {
   description = "OpenSearch engine version of a domain, as OpenSearch_<major>.<minor>."
   type        = string
   default     = "OpenSearch_2.19"
+  nullable    = false
 
   validation {
     condition     = can(regex("^OpenSearch_[0-9]+\\.[0-9]+$", var.engine_version))
@@ -94,7 +103,7 @@ variable "writer_role_arns" {
   type        = list(string)
 
   validation {
-    condition     = alltrue([for arn in var.writer_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    condition     = alltrue([for arn in var.writer_role_arns : can(regex(local.conventions.iam_role_arn_pattern, arn))])
     error_message = "writer_role_arns must be IAM role ARNs."
   }
 }
@@ -105,7 +114,7 @@ variable "purger_role_arns" {
   default     = []
 
   validation {
-    condition     = alltrue([for arn in var.purger_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    condition     = alltrue([for arn in var.purger_role_arns : can(regex(local.conventions.iam_role_arn_pattern, arn))])
     error_message = "purger_role_arns must be IAM role ARNs."
   }
 }
@@ -115,7 +124,7 @@ variable "reader_role_arns" {
   type        = list(string)
 
   validation {
-    condition     = alltrue([for arn in var.reader_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    condition     = alltrue([for arn in var.reader_role_arns : can(regex(local.conventions.iam_role_arn_pattern, arn))])
     error_message = "reader_role_arns must be IAM role ARNs."
   }
 }
@@ -126,7 +135,7 @@ variable "kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    condition     = var.kms_key_arn == null || can(regex(local.conventions.kms_key_arn_pattern, var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN or null."
   }
 }
@@ -135,10 +144,11 @@ variable "log_retention_days" {
   description = "Days to keep the domain's application, audit and slow logs (a value CloudWatch Logs accepts)."
   type        = number
   default     = 365
+  nullable    = false
 
   validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a retention CloudWatch Logs accepts."
+    condition     = contains(local.conventions.log_retention_days, var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts: ${join(", ", local.conventions.log_retention_days)}."
   }
 }
 

@@ -1,3 +1,9 @@
+# Rules every module validates alike live once, in definitions/conventions.json: Terraform has no shared
+# types or validation blocks, but since 1.9 a validation may read a local.
+locals {
+  conventions = jsondecode(file("${path.module}/../../definitions/conventions.json"))
+}
+
 variable "name" {
   description = "Table name (3-255 characters: letters, digits, '_', '-', '.')."
   type        = string
@@ -26,7 +32,7 @@ variable "kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    condition     = var.kms_key_arn == null || can(regex(local.conventions.kms_key_arn_pattern, var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) or null."
   }
 }

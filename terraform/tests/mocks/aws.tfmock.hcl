@@ -12,6 +12,15 @@ mock_data "aws_partition" {
   defaults = { partition = "aws" }
 }
 
+# Every root test file plans the stack as "cqrs-stack" (override and mock values cannot read variables),
+# and the api module checks that the table's ARN names the table.
+mock_resource "aws_dynamodb_table" {
+  defaults = {
+    arn        = "arn:aws:dynamodb:eu-west-1:111122223333:table/cqrs-stack-table"
+    stream_arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/cqrs-stack-table/stream/2026-01-01T00:00:00.000"
+  }
+}
+
 mock_resource "aws_iam_role" {
   defaults = { arn = "arn:aws:iam::111122223333:role/cqrs-mock-role" }
 }

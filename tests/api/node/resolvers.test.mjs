@@ -22,9 +22,13 @@ const USER = 'User Pool Authorization';
 const IAM = 'IAM Authorization';
 const ALICE = { sub: 'alice-sub', username: 'alice' };
 const TABLE = 'listings-table';
+// Not the deployed alias: proves searchListings takes its read alias from ctx.env, as the api module and
+// the local endpoint set it from terraform/definitions/indices.json.
+const LISTINGS_READ_ALIAS = 'listings-read-under-test';
+const ENV = { TABLE_NAME: TABLE, LISTINGS_READ_ALIAS };
 
 function ctx({ args = {}, stash = {}, identity = ALICE, fieldName = 'createListing', result, error } = {}) {
-  return { args, arguments: args, stash, identity, info: { fieldName }, env: { TABLE_NAME: TABLE }, result, error, prev: {} };
+  return { args, arguments: args, stash, identity, info: { fieldName }, env: ENV, result, error, prev: {} };
 }
 
 function as(authType) {
@@ -389,7 +393,7 @@ function searchRequest(args) {
 test('searchListings: user text is only a multi_match value, never query DSL', () => {
   const text = 'title:x OR {"match_all": {}} AND *';
   const [request] = searchRequest({ query: text });
-  assert.equal(request.path, '/listings/_search');
+  assert.equal(request.path, `/${LISTINGS_READ_ALIAS}/_search`);
   assert.deepEqual(request.params.body.query.bool.must, [
     { multi_match: { query: text, fields: ['title^3', 'description', 'tags', 'city'], operator: 'and' } },
   ]);

@@ -132,6 +132,27 @@ run "defaults_follow_the_manifest_and_least_privilege" {
     error_message = "the search role may only search the read aliases"
   }
 
+  # The names come from definitions/indices.json; written out here on purpose.
+  assert {
+    condition = jsondecode(aws_iam_role_policy.data_source["search"].policy).Statement[0].Resource == [
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/listings/_search",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/reviews/_search",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/listings/_count",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/reviews/_count",
+    ]
+    error_message = "the search role's paths are the read aliases of definitions/indices.json"
+  }
+
+  assert {
+    condition     = output.environment_variables == { TABLE_NAME = "cqrs-test-table", LISTINGS_READ_ALIAS = "listings", REVIEWS_READ_ALIAS = "reviews" }
+    error_message = "resolvers get the table and each family's read alias as ctx.env"
+  }
+
+  assert {
+    condition     = !strcontains(aws_appsync_resolver.this["Query.searchListings"].code, "ctx.env.") && strcontains(aws_appsync_resolver.this["Query.searchListings"].code, "path: `/$${\"listings\"}/_search`")
+    error_message = "ctx.env.LISTINGS_READ_ALIAS must be replaced by the read alias"
+  }
+
   assert {
     condition     = jsondecode(aws_iam_role.data_source["commands"].assume_role_policy).Statement[0].Condition.ArnLike["aws:SourceArn"] == aws_appsync_graphql_api.this.arn
     error_message = "only this API may assume its data source roles"

@@ -128,6 +128,18 @@ run "defaults_are_bounded_traced_and_least_privilege" {
     error_message = "stream permissions must name the stream"
   }
 
+  # The names come from definitions/indices.json; written out here on purpose.
+  assert {
+    condition = one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "WriteTheReadModel"]) == [
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_bulk",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/listings-write",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/reviews-write",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/listings-v*",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/reviews-v*",
+    ]
+    error_message = "the projector may use _bulk, look up the write aliases and write the concrete indices, nothing else"
+  }
+
   assert {
     condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : anytrue([for a in s.Action : startswith(a, "dynamodb:") && !contains(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], a)])])
     error_message = "the projector must not read or write the table itself"
@@ -188,8 +200,8 @@ run "tombstone_purge_runs_on_a_schedule_with_least_privilege" {
     condition = one([for s in jsondecode(aws_iam_role_policy.purge.policy).Statement : s.Resource if s.Sid == "PurgeOldTombstones"]) == [
       "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/listings-write",
       "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/reviews-write",
-      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/listings-*/_delete_by_query",
-      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/reviews-*/_delete_by_query",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/listings-v*/_delete_by_query",
+      "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/reviews-v*/_delete_by_query",
     ]
     error_message = "the purge may only look up the write aliases and delete by query in the entity indices"
   }

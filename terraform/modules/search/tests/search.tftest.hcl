@@ -36,6 +36,15 @@ variables {
 run "prod_default_is_highly_available_encrypted_and_closed" {
   command = apply
 
+  # The names come from definitions/indices.json; written out here on purpose.
+  assert {
+    condition = [for s in jsondecode(aws_opensearch_domain_policy.this[0].access_policies).Statement : s.Resource if contains(["ProjectorWritesTheReadModel", "ApiSearchesTheReadAliases"], s.Sid)] == [
+      [for path in ["_bulk", "_alias/listings-write", "_alias/reviews-write", "listings-v*", "reviews-v*"] : "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/${path}"],
+      [for path in ["listings/_search", "reviews/_search", "listings/_count", "reviews/_count"] : "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/${path}"],
+    ]
+    error_message = "writers get _bulk, the write aliases and the concrete indices; readers the read aliases' _search and _count"
+  }
+
   assert {
     condition = (
       one(aws_opensearch_domain.this[0].cluster_config).zone_awareness_enabled &&
@@ -157,6 +166,14 @@ run "serverless_collection_with_its_policies" {
   }
 
   assert {
+    condition = [for rule in jsondecode(aws_opensearchserverless_access_policy.this[0].policy) : one(rule.Rules).Resource if !contains(rule.Principal, var.master_user_arn)] == [
+      [for name in ["listings-v*", "reviews-v*", "listings-write", "reviews-write"] : "index/${var.name}/${name}"],
+      [for name in ["listings", "reviews", "listings-v*", "reviews-v*"] : "index/${var.name}/${name}"],
+    ]
+    error_message = "the writer gets the concrete indices and the write aliases, the reader the read aliases and the indices behind them"
+  }
+
+  assert {
     condition     = alltrue([for rule in jsondecode(aws_opensearchserverless_access_policy.this[0].policy) : alltrue([for r in rule.Rules : !contains(r.Permission, "aoss:WriteDocument")]) if contains(rule.Principal, var.reader_role_arns[0])])
     error_message = "readers must not write"
   }
@@ -183,8 +200,8 @@ run "admits_the_tombstone_purge_for_alias_lookups_and_delete_by_query_only" {
       Resource = [
         "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/listings-write",
         "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_alias/reviews-write",
-        "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/listings-*/_delete_by_query",
-        "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/reviews-*/_delete_by_query",
+        "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/listings-v*/_delete_by_query",
+        "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/reviews-v*/_delete_by_query",
       ]
     }
     error_message = "the purge role may only look up the write aliases and delete by query in the entity indices"
