@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from devstack.demo import SEARCH
-from devstack.graphql_client import GraphQLClient
+from devstack.graphql_client import GraphQLClient, GraphQLError
 from devstack.seed import FIXTURES_DIR, GraphQLWriter, listing_item, seed, version_of
 from devstack.stack import LocalStack, StackOptions
 
@@ -34,6 +34,7 @@ CREATE = f"mutation C($input: CreateListingInput!) {{ createListing(input: $inpu
 GET = f"query Get($id: ID!) {{ getListing(id: $id) {{ {LISTING} }} }}"
 UPDATE = f"mutation U($input: UpdateListingInput!) {{ updateListing(input: $input) {{ {LISTING} }} }}"
 DELETE = f"mutation D($input: DeleteListingInput!) {{ deleteListing(input: $input) {{ {LISTING} }} }}"
+ADD_REVIEW = "mutation R($input: AddReviewInput!) { addReview(input: $input) { id version } }"
 PAGE = """
 query Page($token: String) {
   searchListings(limit: 100, nextToken: $token, sort: PRICE_ASC) { total nextToken items { id version } }
@@ -162,6 +163,44 @@ def test_a_delete_disappears_from_search(stack: LocalStack, iam: GraphQLClient) 
         f"{stack.info['search_endpoint']}/listings-v1/_doc/{listing_id}", timeout=10
     ).json()
     assert tombstone["_source"]["tombstone"] is True and tombstone["_version"] == int(created["version"]) + 1
+
+
+def test_a_review_of_a_missing_listing_never_reaches_search(stack: LocalStack, iam: GraphQLClient) -> None:
+    """Regression: released moto streamed the Put of a cancelled transaction (devstack/motoserver.py), so
+    `addReview` on a missing listing answered NotFoundError yet indexed the review, and the next write,
+    numbered like the phantom record, was skipped by the poller."""
+    listing = {"title": "Loft", "category": "STUDIO", "price": 900, "currency": "EUR",
+               "location": {"lat": 45.46, "lon": 9.19}, "city": "Milan", "owner": "e2e"}  # fmt: skip
+    search = stack.info["search_endpoint"]
+
+    def indexed(index: str, doc_id: str) -> bool:
+        found: bool = requests.get(f"{search}/{index}/_doc/{doc_id}", timeout=10).json().get("found") is True
+        return found
+
+    first = iam.execute(CREATE, {"input": listing})["createListing"]
+    # Right after the poller read a record its shard iterator is open, as on a busy stack.
+    eventually(lambda: indexed("listings-v1", first["id"]), what="the first listing projected")
+    missing = f"missing-{uuid.uuid4().hex[:8]}"
+    review_id = f"{missing}-r"
+    review = {
+        "listingId": missing,
+        "id": review_id,
+        "rating": 4,
+        "text": "Never written",
+        "author": "e2e",
+    }
+    with pytest.raises(GraphQLError) as refused:
+        iam.execute(ADD_REVIEW, {"input": review})
+    assert refused.value.error_type == "NotFoundError"
+    second = iam.execute(CREATE, {"input": listing})["createListing"]
+
+    # The stream is ordered: once the later write is projected, a phantom review would be too.
+    eventually(
+        lambda: indexed("listings-v1", second["id"]) or indexed("reviews-v1", review_id),
+        what="the write after the cancelled one projected",
+    )
+    assert not indexed("reviews-v1", review_id), "the refused review was indexed"
+    assert indexed("listings-v1", second["id"])
 
 
 def test_killing_and_restarting_the_poller_loses_and_duplicates_nothing(stack: LocalStack) -> None:
