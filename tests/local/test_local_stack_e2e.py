@@ -259,6 +259,41 @@ def test_a_poison_record_goes_to_the_dead_letter_queue_and_later_records_still_p
     assert on_failure.get("Messages", []) == []
 
 
+def test_a_poison_record_above_the_queue_limit_is_dead_lettered_cut_to_fit(stack: LocalStack) -> None:
+    """Regression: the projector cut dead letters at 1 MiB while the queue takes 256 KiB (the local queues
+    now share terraform/definitions/queues.json, so moto refuses what SQS would). A MODIFY of a large item
+    carries two images: the letter drops them and keeps what identifies the item."""
+    rows = [json.loads(line) for line in (FIXTURES_DIR / "listings.jsonl").read_text().splitlines()[203:205]]
+    poison = {**listing_item(rows[0]), "price": {"S": "cheap"}, "description": {"S": "a" * 150_000}}
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.info["dynamodb_endpoint"])
+    table = stack.info["table_name"]
+    dynamodb.put_item(TableName=table, Item=poison)
+    dynamodb.put_item(TableName=table, Item={**poison, "description": {"S": "b" * 150_000}})  # two images
+    dynamodb.put_item(TableName=table, Item=listing_item(rows[1]))
+
+    eventually(lambda: rows[1]["id"] in search_docs(stack, [rows[1]["id"]]), what="the record after them")
+    sqs = boto3.client("sqs", endpoint_url=stack.info["sqs_endpoint"])
+    key = {"pk": {"S": f"LISTING#{rows[0]['id']}"}, "sk": {"S": "LISTING"}}
+    letters: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    def both_letters() -> bool:
+        answer = sqs.receive_message(QueueUrl=stack.info["dead_letter_queue_url"], MaxNumberOfMessages=10)
+        for message in answer.get("Messages", []):
+            body = json.loads(message["Body"])
+            if body["record"]["dynamodb"]["Keys"] == key:
+                letters[body["record"]["eventName"]] = (len(message["Body"].encode()), body)
+        return set(letters) == {"INSERT", "MODIFY"}
+
+    eventually(both_letters, what="both poison records in the dead-letter queue")
+    size, modify = letters["MODIFY"]
+    assert size <= 262_144 and modify["truncated"] is True
+    assert set(modify["record"]["dynamodb"]) >= {"Keys", "SequenceNumber"}
+    assert "NewImage" not in modify["record"]["dynamodb"] and modify["error"]["status"] == 400
+    assert letters["INSERT"][1]["truncated"] is False  # one image fits: the letter is whole
+    on_failure = sqs.receive_message(QueueUrl=stack.info["on_failure_queue_url"], MaxNumberOfMessages=10)
+    assert on_failure.get("Messages", []) == []
+
+
 def test_an_expired_item_leaves_search_through_the_ttl_sweeper(stack: LocalStack) -> None:
     row = json.loads((FIXTURES_DIR / "listings.jsonl").read_text().splitlines()[300])
     item = {**listing_item(row), "expiresAt": {"N": str(int(time.time()) + 2)}}
