@@ -276,20 +276,23 @@ def test_a_poison_record_above_the_queue_limit_is_dead_lettered_cut_to_fit(stack
     key = {"pk": {"S": f"LISTING#{rows[0]['id']}"}, "sk": {"S": "LISTING"}}
     letters: dict[str, tuple[int, dict[str, Any]]] = {}
 
-    def both_letters() -> bool:
+    def modify_letter() -> bool:
         answer = sqs.receive_message(QueueUrl=stack.info["dead_letter_queue_url"], MaxNumberOfMessages=10)
         for message in answer.get("Messages", []):
             body = json.loads(message["Body"])
             if body["record"]["dynamodb"]["Keys"] == key:
                 letters[body["record"]["eventName"]] = (len(message["Body"].encode()), body)
-        return set(letters) == {"INSERT", "MODIFY"}
+        return "MODIFY" in letters
 
-    eventually(both_letters, what="both poison records in the dead-letter queue")
+    # The INSERT has a letter of its own only when the two records arrive in different batches (within one,
+    # the projector writes a key's newest record only).
+    eventually(modify_letter, what="the poison MODIFY in the dead-letter queue")
     size, modify = letters["MODIFY"]
     assert size <= 262_144 and modify["truncated"] is True
     assert set(modify["record"]["dynamodb"]) >= {"Keys", "SequenceNumber"}
     assert "NewImage" not in modify["record"]["dynamodb"] and modify["error"]["status"] == 400
-    assert letters["INSERT"][1]["truncated"] is False  # one image fits: the letter is whole
+    if "INSERT" in letters:
+        assert letters["INSERT"][1]["truncated"] is False  # one image fits: the letter is whole
     on_failure = sqs.receive_message(QueueUrl=stack.info["on_failure_queue_url"], MaxNumberOfMessages=10)
     assert on_failure.get("Messages", []) == []
 
