@@ -81,7 +81,8 @@ def _atomic_transact_write_items(original: Callable[..., None]) -> Callable[...,
                 for name, table in live.items():
                     restored = self.tables.get(name)
                     if restored is None or restored is table:
-                        continue  # moto did not roll this table back: nothing was written to it
+                        # Not rolled back: moto failed before its first write (it rolls back after any).
+                        continue
                     table.items = restored.items  # moto's pre-transaction copy of the data
                     self.tables[name] = table
                     if table.stream_shard is not None and name in marks:

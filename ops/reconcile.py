@@ -366,8 +366,9 @@ def _repair(
         result.raise_refused = [f"{r.entity.name}/{r.doc_id}" for r in pending]
         return
     for item in pending:
-        entity_writer = ProjectionWriter(writer.transport, {item.entity.name: indices[item.entity.name]},
-                                         writer.write_seconds)  # fmt: skip
+        # Every index behind the write alias gets the new version, as the stream would write it.
+        targets = {item.entity.name: indices[item.entity.name]}
+        entity_writer = ProjectionWriter(writer.transport, targets, writer.write_seconds)
         if _raise_and_write(dynamodb, table_name, search, entity_writer, item, tally):
             result.raised.append(f"{item.entity.name}/{item.doc_id}")
 
@@ -498,7 +499,11 @@ def _raise_and_write(
         except dynamodb.exceptions.ConditionalCheckFailedException:
             continue  # a command changed the item meanwhile: read it again
         raised = True
-        projection = project_item(wire_item(updated))
+        try:
+            projection = project_item(wire_item(updated))
+        except PoisonRecordError as exc:  # it projected a moment ago; only a concurrent edit could do this
+            tally._reject(label, exc.code, exc.reason)
+            return raised
         if projection is None:
             return raised
         blocked = False

@@ -156,19 +156,21 @@ def test_one_repair_converges_and_a_clean_reconcile_follows_at_once(
 ) -> None:
     env = ops_env
     versions = {f"l{n}": env.put_listing(f"l{n}") for n in range(6)}
+    env.put(review_item("l0", "r1", new_version()))
     backfill(env.dynamodb, env.stack.table_name, env.writer())
 
     env.search.delete(index=env.index(), id="l1")  # OpenSearch remembers the delete for gc_deletes
+    env.search.delete(index=env.index("reviews"), id="r1")  # a review's key has the listing's id too
     ahead = _raise_by(env, "l2", 5)  # the index holds a version the table never had
     _write(env, "ghost", 7, {"id": "ghost", "title": "ghost", "version": 7})  # no item: an orphan
 
     repaired = _reconcile_cli(env, "--repair", "--json")
     assert repaired.returncode == 1, repaired.stdout + repaired.stderr  # drift was found (and repaired)
     body = json.loads(repaired.stdout)
-    assert body["drift"] == 3
-    assert body["raised"] == ["Listing/l1", "Listing/l2"]
+    assert body["drift"] == 4
+    assert body["raised"] == ["Listing/l1", "Listing/l2", "Review/r1"]
     assert body["repaired"] == {
-        "written": 3, "stale": 0, "rejected": 0, "failed": 0, "skipped": 0, "raised": 2
+        "written": 4, "stale": 0, "rejected": 0, "failed": 0, "skipped": 0, "raised": 3
     }  # fmt: skip
 
     clean = _reconcile_cli(env)
@@ -176,6 +178,7 @@ def test_one_repair_converges_and_a_clean_reconcile_follows_at_once(
     assert clean.stdout.strip().endswith("no drift")
     table = env.table_versions()
     assert env.live_versions(f"{env.prefix}listings") == table
+    assert env.live_versions(f"{env.prefix}reviews") == env.table_versions("Review")
     # Versions only go up (docs/design.md §3): the raised items are above all the index ever held.
     assert table["l1"] > versions["l1"] + 1 and table["l2"] > ahead
     assert {k: v for k, v in table.items() if k not in ("l1", "l2")} == {
@@ -188,6 +191,7 @@ def test_one_repair_converges_and_a_clean_reconcile_follows_at_once(
     again = _reconcile_cli(env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert env.live_versions(f"{env.prefix}listings") == table
+    assert env.live_versions(f"{env.prefix}reviews") == env.table_versions("Review")
 
 
 @DEFAULT_GC_DELETES
