@@ -41,7 +41,6 @@ log = logging.getLogger("devstack.poller")
 # at the cost of ~5 ms of moto CPU per empty poll.
 DEFAULT_POLL_INTERVAL_S = 0.05
 SHARD_REFRESH_S = 5.0
-REOPEN_IDLE_ITERATOR_S = 0.5
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # Lambda's synchronous invocation payload limit
 
 
@@ -53,7 +52,6 @@ class ShardState:
     buffer: list[Record] = field(default_factory=list)
     first_buffered_at: float = 0.0
     closed: bool = False
-    opened_at: float = 0.0  # when the iterator was last (re)opened or last returned records
 
 
 class StreamPoller:
@@ -215,19 +213,6 @@ class StreamPoller:
         state.iterator = response.get("NextShardIterator")
         if state.iterator is None:
             state.closed = True
-        elif records or state.buffer:
-            state.opened_at = time.monotonic()
-        elif time.monotonic() - state.opened_at >= REOPEN_IDLE_ITERATOR_S and self._reopenable(state):
-            # moto restores a deep copy of its tables when a TransactWriteItems is cancelled, and an open
-            # iterator then reads the stale copy forever. Re-opening an idle iterator from the checkpoint
-            # (where it stands anyway) now and then costs one call and is harmless on AWS.
-            state.iterator = None
-            state.opened_at = time.monotonic()
-
-    def _reopenable(self, state: ShardState) -> bool:
-        """Re-opening loses nothing: from the checkpoint, or from the trim horizon before any record."""
-        has_checkpoint = self.checkpoints.sequence_number(self.stream_arn, state.shard_id) is not None
-        return has_checkpoint or self.settings.starting_position == "TRIM_HORIZON"
 
     def _deliver(self, state: ShardState, batch: list[Record]) -> int:
         runner = BatchRunner(
@@ -281,19 +266,12 @@ class StreamPoller:
                 self.stop_event.wait(self.poll_interval_s)
 
     def drain(self, idle_passes: int = 2, timeout_s: float = 30.0) -> None:
-        """Poll until `idle_passes` passes in a row find nothing (tests use it to wait for quiet).
-
-        Each idle pass re-opens the idle iterators from the checkpoint first, so a stale moto iterator
-        (see `_read`) cannot make the stream look quiet while it still holds records.
-        """
+        """Poll until `idle_passes` passes in a row find nothing (tests use it to wait for quiet)."""
         deadline = time.monotonic() + timeout_s
         idle = 0
         while idle < idle_passes and time.monotonic() < deadline:
             if self.poll_once() == 0:
                 idle += 1
-                for state in self.shards.values():
-                    if not state.buffer and self._reopenable(state):
-                        state.iterator = None
             else:
                 idle = 0
 

@@ -42,8 +42,13 @@ def create_resources(endpoint: str, region: str = "us-east-1", table_name: str =
             )
     stream_arn: str = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
     sqs: Any = session.client("sqs", endpoint_url=endpoint)
-    # 14 days, the SQS maximum, as a dead-letter queue should keep its messages for a redrive.
-    attributes = {"MessageRetentionPeriod": str(14 * 24 * 3600)}
+    # From the definition Terraform uses (14 days' retention, 256 KiB messages), so moto refuses what the
+    # deployed queues would: its own default size is 1 MiB.
+    queues = load_definition("queues")
+    attributes = {
+        "MessageRetentionPeriod": str(queues["message_retention_seconds"]),
+        "MaximumMessageSize": str(queues["max_message_size"]),
+    }
     return Resources(
         table_name=table_name,
         stream_arn=stream_arn,

@@ -74,12 +74,17 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], name: str, timeout: f
     raise ServerStartError(f"{name} did not answer on {url} within {timeout} s")
 
 
-def start_moto(port: int = 0, timeout: float = 30.0) -> ChildServer:
-    """Start moto in server mode (DynamoDB, DynamoDB Streams, SQS, IAM, Lambda... all services)."""
+def start_moto(port: int = 0, timeout: float = 30.0, *, plain: bool = False) -> ChildServer:
+    """Start moto in server mode (DynamoDB, DynamoDB Streams, SQS, IAM, Lambda... all services).
+
+    It runs through `devstack.motoserver`, which makes moto's DynamoDB transactions atomic (a cancelled
+    one leaves no stream record behind); `plain=True` starts moto as released, to reproduce its gaps.
+    """
     port = port or free_port()
     env = {**os.environ, **LOCAL_AWS_ENV, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    module = "moto.server" if plain else "devstack.motoserver"
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", module, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,

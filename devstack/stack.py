@@ -305,7 +305,7 @@ def read_stack_file(state_dir: Path = DEFAULT_STATE_DIR) -> dict[str, Any] | Non
 
 # What each process's command line contains, so a pid reused by another program is never signalled.
 PROCESS_MARKERS = {
-    "moto": "moto.server",
+    "moto": "devstack.motoserver",
     "osmem": "osmem",
     "appsync": "devstack.appsync",
     "poller": "devstack.poller",

@@ -3,15 +3,25 @@
 For each projected entity the table gives `{doc id: (key, version)}` and each concrete index behind the
 entity's write alias gives `{doc id: (version, tombstone)}`. Drift kinds:
 
-| kind     | table           | index                                | repair                      |
-| -------- | --------------- | ------------------------------------ | --------------------------- |
-| missing  | item, version v | no document, or a tombstone below v  | re-project the item by key  |
-| stale    | item, version v | live document below v                | re-project the item by key  |
-| ahead    | item, version v | document above v (table restored?)   | delete, then re-project     |
-| orphaned | no item         | live document, version d             | tombstone at d + 1          |
+| kind     | table           | index                                | repair                           |
+| -------- | --------------- | ------------------------------------ | -------------------------------- |
+| missing  | item, version v | no document, or a tombstone below v  | re-project the item by key       |
+| stale    | item, version v | live document below v                | re-project the item by key       |
+| ahead    | item, version v | document at or above v (restored?)   | raise the item's version, write  |
+| orphaned | no item         | live document, version d             | tombstone at d + 1               |
 
 Tombstones of absent items are expected (they are purged after the retention) and only counted. Items the
 projector cannot project (no version, bad id) are listed as *unprojectable*: they belong in the DLQ.
+
+External versions never go down, and OpenSearch remembers a deleted document's version for
+`index.gc_deletes` (60 s by default) without showing it: re-writing a document deleted by hand, or one the
+index holds above the table's version, at the table's version gets a 409. So the repair gives such an item
+a new version in the table, the way an update does (docs/design.md §3: `max(v + 1, now_ms * 1000)`, and
+above what the index holds, with the condition `version = v`), and writes that version to every index
+itself: the read model is clean when the repair returns, and the stream's own record of the change only
+meets its version again (a harmless 409). Content is unchanged, but a client holding `v` as its expected
+version now gets a conflict, so more than `max_raises` such items (a restored table, say) are only raised
+when asked for (`--max-raises`).
 
 Scanning the table and the index takes time while the stream keeps writing, so every candidate is checked
 again by key (a consistent read and a real-time GET) after `settle_seconds`; only drift that persists is
@@ -20,6 +30,7 @@ reported. That makes a scheduled reconcile against a live stack quiet unless som
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -29,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from ops.indices import DocVersion, alias_indices, get_versions, iter_versions
 from ops.scan import Checkpoint, parallel_scan
 from ops.writer import ProjectionWriter, Tally
+from projector.bulk import ItemResult, Outcome
 from projector.documents import Projection, project_item, project_tombstone
 from projector.entities import ENTITIES, Entity
 from projector.exceptions import PoisonRecordError
@@ -41,6 +53,13 @@ if TYPE_CHECKING:
 DRIFT_KINDS = ("missing", "stale", "ahead", "orphaned")
 _KEY_ATTRIBUTES = ("pk", "sk", "type", "id", "version")
 MAX_LISTED = 100
+DEFAULT_MAX_RAISES = 100
+"""More items than this needing a new version in the table is more than stray drift: ask first."""
+VERSION_LIMIT = 2**53
+"""Versions stay below 2^53 (docs/design.md §3: APPSYNC_JS computes them exactly)."""
+_RAISE_ATTEMPTS = 3
+# OpenSearch's (and osmem's) 409 reason names the version it holds, also for a deleted document.
+_CURRENT_VERSION = re.compile(r"current version \[(\d+)\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +100,25 @@ class ReconcileReport:
     indices: list[IndexReport] = field(default_factory=list)
     unprojectable: list[dict[str, str]] = field(default_factory=list)
     repaired: Tally | None = None
+    raised: list[str] = field(default_factory=list)
+    """`<entity>/<id>` of the items the repair gave a new version in the table."""
+    raise_refused: list[str] = field(default_factory=list)
+    """Items that need a new version, left alone because there were more than `max_raises`."""
+    max_raises: int = DEFAULT_MAX_RAISES
 
     @property
     def drift_count(self) -> int:
         return sum(report.drift_count for report in self.indices)
+
+    @property
+    def repair_complete(self) -> bool:
+        """A repair ran and left nothing behind: nothing failed, rejected or refused."""
+        return (
+            self.repaired is not None
+            and self.repaired.failed == 0
+            and self.repaired.rejected == 0
+            and not self.raise_refused
+        )
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -93,8 +127,27 @@ class ReconcileReport:
             "unprojectable": self.unprojectable[:MAX_LISTED],
         }
         if self.repaired is not None:
-            body["repaired"] = self.repaired.counts()
+            body["repaired"] = {**self.repaired.counts(), "raised": len(self.raised)}
+            body["raised"] = sorted(self.raised)[:MAX_LISTED]
+            if self.raise_refused:
+                body["raise_refused"] = {
+                    "count": len(self.raise_refused),
+                    "max_raises": self.max_raises,
+                    "ids": sorted(self.raise_refused)[:MAX_LISTED],
+                }
         return body
+
+    def refusal(self) -> str:
+        """Why items were left alone, and how to go on ("" when none were)."""
+        if not self.raise_refused:
+            return ""
+        return (
+            f"{len(self.raise_refused)} items need a new version in the table before the index takes them"
+            f" (the index holds or remembers their version or a newer one: a restored table, or documents"
+            f" deleted by hand), more than --max-raises {self.max_raises}; nothing was raised. A client"
+            f" holding an item's old version gets a conflict after a raise. Rerun with"
+            f" --max-raises {len(self.raise_refused)} to raise them."
+        )
 
     def text(self) -> str:
         lines = []
@@ -113,12 +166,14 @@ class ReconcileReport:
             lines.append(f"unprojectable items: {len(self.unprojectable)} (see the dead-letter queue)")
             lines.extend(f"    {u['key']}: {u['code']}" for u in self.unprojectable[:10])
         if self.repaired is not None:
-            lines.append("repaired: " + ", ".join(f"{k} {v}" for k, v in self.repaired.counts().items()))
-            if self.repaired.stale:
-                lines.append(
-                    "  stale: the index had that version or newer, or still remembers a delete made by hand "
-                    "(index.gc_deletes, 60 s by default): repair again after it"
-                )
+            repaired = {**self.repaired.counts(), "raised": len(self.raised)}
+            lines.append("repaired: " + ", ".join(f"{k} {v}" for k, v in repaired.items()))
+            if self.raised:
+                more = f" (+{len(self.raised) - 5} more)" if len(self.raised) > 5 else ""
+                listed = ", ".join(sorted(self.raised)[:5])
+                lines.append(f"  raised (new version in the table): {listed}{more}")
+            if self.raise_refused:
+                lines.append(f"  NOT raised: {self.refusal()}")
         lines.append("no drift" if self.drift_count == 0 else f"DRIFT: {self.drift_count} documents")
         return "\n".join(lines)
 
@@ -197,15 +252,18 @@ def reconcile(
     segments: int = 4,
     settle_seconds: float = 2.0,
     repair: bool = False,
+    max_raises: int = DEFAULT_MAX_RAISES,
 ) -> ReconcileReport:
     """Compare the table with every index behind each entity's write alias; repair if asked.
 
-    `writer` is needed for `repair=True`; its targets are set per index as the repair goes.
+    `writer` is needed for `repair=True`; its targets are set per index as the repair goes. A repair gives
+    at most `max_raises` items a new version in the table (see the module docstring); with more, it
+    raises none of them and lists them in `raise_refused`.
     """
     if repair and writer is None:
         raise ValueError("repair needs a ProjectionWriter")
     table, unprojectable = read_table(dynamodb, table_name, segments)
-    result = ReconcileReport(unprojectable=unprojectable)
+    result = ReconcileReport(unprojectable=unprojectable, max_raises=max_raises)
     for entity in entities:
         for index in alias_indices(search, entity.write_alias(prefix)):
             search.indices.refresh(index=index)
@@ -217,9 +275,7 @@ def reconcile(
         _recheck(dynamodb, table_name, search, report, table[report.entity])
     if repair and result.drift_count:
         assert writer is not None
-        result.repaired = Tally()
-        for report in result.indices:
-            result.repaired.add(_repair(dynamodb, table_name, search, writer, report, table[report.entity]))
+        _repair(dynamodb, table_name, search, writer, result, table)
     return result
 
 
@@ -273,23 +329,70 @@ def _read_entry(dynamodb: Any, table_name: str, entity: Entity, key: dict[str, A
         return None
 
 
+@dataclass
+class _Raise:
+    """An item the index will not take at its table version: it needs a new one, above `floor`."""
+
+    entity: Entity
+    doc_id: str
+    key: dict[str, Any]
+    floor: int
+    """The highest version an index holds or remembers for the document."""
+
+
 def _repair(
+    dynamodb: Any,
+    table_name: str,
+    search: OpenSearch,
+    writer: ProjectionWriter,
+    result: ReconcileReport,
+    table: dict[str, dict[str, TableEntry]],
+) -> None:
+    """Repair every index, then give the items no index would take a new version (see the docstring)."""
+    tally = result.repaired = Tally()
+    raises: dict[tuple[str, str], _Raise] = {}
+    indices: dict[str, list[str]] = {}
+    for report in result.indices:
+        indices.setdefault(report.entity, []).append(report.index)
+        _repair_index(dynamodb, table_name, search, writer, report, table[report.entity], tally, raises)
+    pending = sorted(raises.values(), key=lambda r: (r.entity.name, r.doc_id))
+    if len(pending) > result.max_raises:
+        result.raise_refused = [f"{r.entity.name}/{r.doc_id}" for r in pending]
+        return
+    for item in pending:
+        # Every index behind the write alias gets the new version, as the stream would write it.
+        targets = {item.entity.name: indices[item.entity.name]}
+        entity_writer = ProjectionWriter(writer.transport, targets, writer.write_seconds)
+        if _raise_and_write(dynamodb, table_name, search, entity_writer, item, tally):
+            result.raised.append(f"{item.entity.name}/{item.doc_id}")
+
+
+def _repair_index(
     dynamodb: Any,
     table_name: str,
     search: OpenSearch,
     writer: ProjectionWriter,
     report: IndexReport,
     table: dict[str, TableEntry],
-) -> Tally:
-    """Re-project missing/stale/ahead items by key; tombstone orphans one version above their document."""
+    tally: Tally,
+    raises: dict[tuple[str, str], _Raise],
+) -> None:
+    """Re-project drifted items at their table versions and tombstone orphans one version above their
+    document; items the index will not take at their version are added to `raises`."""
     entity = next(e for e in ENTITIES if e.name == report.entity)
     index_writer = ProjectionWriter(writer.transport, {entity.name: [report.index]}, writer.write_seconds)
-    for doc_id in report.drift["ahead"]:
-        # External versions never go down: remove the document first, then write the table's version.
-        search.delete(index=report.index, id=doc_id, params={"ignore": "404"})
+    drifted = report.drift["missing"] + report.drift["stale"] + report.drift["ahead"]
+    docs = get_versions(search, report.index, drifted + report.drift["orphaned"])
+
+    def needs_raise(doc_id: str, floor: int) -> None:
+        known = raises.get((entity.name, doc_id))
+        if known is None:
+            raises[(entity.name, doc_id)] = _Raise(entity, doc_id, table[doc_id].key, floor)
+        else:
+            known.floor = max(known.floor, floor)
+
     projections: list[Projection] = []
-    tally = Tally()
-    for doc_id in report.drift["missing"] + report.drift["stale"] + report.drift["ahead"]:
+    for doc_id in drifted:
         item = dynamodb.get_item(TableName=table_name, Key=table[doc_id].key, ConsistentRead=True).get("Item")
         if item is None:
             continue  # deleted meanwhile: the stream's tombstone takes care of it
@@ -298,16 +401,115 @@ def _repair(
         except PoisonRecordError as exc:
             tally._reject(doc_id, exc.code, exc.reason)
             continue
-        if projection is not None:
+        if projection is None:
+            continue
+        doc = docs.get(doc_id)
+        if doc is not None and doc.version >= projection.version:
+            needs_raise(doc_id, doc.version)  # ahead: that write could only be refused
+        else:
             projections.append(projection)
-    docs = get_versions(search, report.index, report.drift["orphaned"])
     for doc_id in report.drift["orphaned"]:
         doc = docs.get(doc_id)
         if doc is None or doc.tombstone:
             continue
-        old = {"id": {"S": doc_id}, "type": {"S": entity.name}, "version": {"N": str(doc.version)}}
-        tombstone = project_tombstone(old)
-        if tombstone is not None:
-            projections.append(tombstone)
-    tally.add(index_writer.write(projections))
-    return tally
+        projections.extend(_tombstone_above(entity, doc_id, doc.version))
+    refused: list[tuple[Projection, ItemResult]] = []
+    for projection, results in zip(projections, index_writer.write_results(projections), strict=True):
+        for index, outcome in results:
+            if outcome.outcome is Outcome.STALE and not projection.tombstone:
+                refused.append((projection, outcome))
+            else:
+                tally.count(f"{index}/{projection.doc_id}", outcome)
+    if not refused:
+        return
+    # A 409 at the item's own version is settled when the document is there at that version (the stream
+    # wrote it meanwhile); otherwise the index remembers a delete (gc_deletes) or holds a newer version.
+    now = get_versions(search, report.index, [projection.doc_id for projection, _ in refused])
+    for projection, outcome in refused:
+        doc = now.get(projection.doc_id)
+        if doc is not None and not doc.tombstone and doc.version == projection.version:
+            tally.count(f"{report.index}/{projection.doc_id}", outcome)
+        else:
+            held = max(projection.version, doc.version if doc else 0, _held_version(outcome))
+            needs_raise(projection.doc_id, held)
+
+
+def _tombstone_above(entity: Entity, doc_id: str, version: int) -> list[Projection]:
+    """The tombstone of a document whose item is gone, one version above what the index holds."""
+    old = {"id": {"S": doc_id}, "type": {"S": entity.name}, "version": {"N": str(version)}}
+    tombstone = project_tombstone(old)
+    return [tombstone] if tombstone is not None else []
+
+
+def _held_version(result: ItemResult) -> int:
+    """The version a 409 says the index holds (0 when its reason does not say)."""
+    match = _CURRENT_VERSION.search(result.reason or "")
+    return int(match.group(1)) if match else 0
+
+
+def _raise_and_write(
+    dynamodb: Any,
+    table_name: str,
+    search: OpenSearch,
+    writer: ProjectionWriter,
+    item: _Raise,
+    tally: Tally,
+) -> bool:
+    """Give the item a version above `item.floor` (a conditional update, as a command would) and write it
+    to every index of its entity. Returns whether the table's version was raised."""
+    raised = False
+    label = f"{item.entity.name}/{item.doc_id}"
+    for _ in range(_RAISE_ATTEMPTS):
+        current = dynamodb.get_item(TableName=table_name, Key=item.key, ConsistentRead=True).get("Item")
+        if current is None:
+            # Deleted meanwhile: its tombstone (old version + 1) may be below what the index holds, so
+            # write one above that, as for an orphan.
+            tally.add(writer.write(_tombstone_above(item.entity, item.doc_id, item.floor)))
+            return raised
+        try:
+            old_version = version_of(item.entity, wire_item(current))
+        except PoisonRecordError as exc:
+            tally._reject(label, exc.code, exc.reason)
+            return raised
+        new_version = max(old_version + 1, item.floor + 1, int(time.time() * 1000) * 1000)
+        if new_version >= VERSION_LIMIT:
+            tally._reject(
+                label,
+                "version_limit",
+                f"the index holds version {item.floor}; a version above it leaves docs/design.md §3's"
+                " range (< 2^53): delete the document by hand and repair after index.gc_deletes",
+            )
+            return raised
+        try:
+            updated = dynamodb.update_item(
+                TableName=table_name,
+                Key=item.key,
+                UpdateExpression="SET #version = :new",
+                ConditionExpression="#version = :old",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={":new": {"N": str(new_version)}, ":old": {"N": str(old_version)}},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            continue  # a command changed the item meanwhile: read it again
+        raised = True
+        try:
+            projection = project_item(wire_item(updated))
+        except PoisonRecordError as exc:  # it projected a moment ago; only a concurrent edit could do this
+            tally._reject(label, exc.code, exc.reason)
+            return raised
+        if projection is None:
+            return raised
+        blocked = False
+        for index, outcome in writer.write_results([projection])[0]:
+            if outcome.outcome is Outcome.STALE:
+                doc = get_versions(search, index, [item.doc_id]).get(item.doc_id)
+                if doc is None or doc.tombstone or doc.version < projection.version:
+                    item.floor = max(item.floor, _held_version(outcome), projection.version)
+                    blocked = True
+                    continue
+            tally.count(f"{index}/{item.doc_id}", outcome)
+        if not blocked:
+            return raised
+    tally.failed += 1
+    return raised

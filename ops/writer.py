@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from projector.bulk import BulkAction, BulkWriter, Outcome, encode_document
+from projector.bulk import BulkAction, BulkWriter, ItemResult, Outcome, encode_document
 from projector.documents import Projection, project_item
 from projector.entities import ENTITIES, Entity
 from projector.exceptions import PoisonRecordError
@@ -52,6 +52,21 @@ class Tally:
             "failed": self.failed,
             "skipped": self.skipped,
         }
+
+    def count(self, key: str, result: ItemResult) -> bool:
+        """Count one action's result (`key` names it in rejects); True when it is settled (written or
+        the index already had that version or a newer one)."""
+        if result.outcome in (Outcome.INDEXED, Outcome.DELETED):
+            self.written += 1
+        elif result.outcome is Outcome.STALE:
+            self.stale += 1
+        elif result.outcome is Outcome.POISON:
+            self._reject(key, result.error_type or "rejected", result.reason or "")
+            return False
+        else:
+            self.failed += 1
+            return False
+        return True
 
     def _reject(self, key: str, code: str, reason: str) -> None:
         self.rejected += 1
@@ -117,36 +132,33 @@ class ProjectionWriter:
         """Like `write`, and also say per projection whether it is settled: every index has it or newer."""
         tally = Tally()
         settled = [True] * len(projections)
+        for position, (projection, results) in enumerate(
+            zip(projections, self.write_results(projections), strict=True)
+        ):
+            if not results:
+                tally.skipped += 1
+                settled[position] = False
+            for index, result in results:
+                settled[position] &= tally.count(f"{index}/{projection.doc_id}", result)
+        return tally, settled
+
+    def write_results(self, projections: Sequence[Projection]) -> list[list[tuple[str, ItemResult]]]:
+        """Write projections; per projection, (index, result) for each index written ([]: no target)."""
+        answers: list[list[tuple[str, ItemResult]]] = [[] for _ in projections]
         actions: list[BulkAction] = []
         owners: list[int] = []
         for position, projection in enumerate(projections):
-            indices = self.targets.get(projection.entity.name)
-            if not indices:
-                tally.skipped += 1
-                settled[position] = False
-                continue
             source = encode_document(projection.document)
-            for index in indices:
+            for index in self.targets.get(projection.entity.name, ()):
                 actions.append(BulkAction(index, projection.doc_id, projection.version, source=source))
                 owners.append(position)
         if not actions:
-            return tally, settled
+            return answers
         writer = BulkWriter(self.transport, max_actions=self.max_actions)
         results = writer.write(actions, deadline=time.monotonic() + self.write_seconds).items
         for action, owner, result in zip(actions, owners, results, strict=True):
-            if result.outcome in (Outcome.INDEXED, Outcome.DELETED):
-                tally.written += 1
-            elif result.outcome is Outcome.STALE:
-                tally.stale += 1
-            elif result.outcome is Outcome.POISON:
-                settled[owner] = False
-                tally._reject(
-                    f"{action.index}/{action.doc_id}", result.error_type or "rejected", result.reason or ""
-                )
-            else:
-                settled[owner] = False
-                tally.failed += 1
-        return tally, settled
+            answers[owner].append((action.index, result))
+        return answers
 
 
 def transport_for(endpoint: str, auth: str, region: str, connections: int = 8) -> Transport:

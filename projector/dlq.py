@@ -5,9 +5,12 @@ Message body (one per record)::
     {"error": {"code", "reason", "status"}, "record": <the stream record as Lambda delivered it>,
      "entity", "doc_id", "version", "index", "function": {"name", "request_id"}, "truncated": false}
 
-SQS takes at most 1 MiB per message and per batch call. A record too large for that (two 400 KB images)
-keeps everything but its images and says ``"truncated": true``; its ``Keys`` and ``SequenceNumber``
-still identify the item, so a redrive re-reads it from the table.
+The queue takes at most ``MAX_MESSAGE_BYTES`` per message (its ``max_message_size``, 256 KiB: see below),
+and a batch call no more in total. A record too large for that (an item is up to 400 KB, and a MODIFY
+carries two images) keeps everything but its images and says ``"truncated": true``; should that still be
+too large, only what identifies the record stays (event id and name, source ARN, ``Keys``,
+``SequenceNumber``, the error with its reason cut). ``Keys`` and ``SequenceNumber`` identify the item, so a
+redrive re-reads it from the table.
 """
 
 from __future__ import annotations
@@ -18,8 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-MAX_MESSAGE_BYTES = 1024 * 1024
+# The queues' max_message_size (terraform/definitions/queues.json, drift-tested; SQS's default, and the
+# most provider 5.100 accepts). SQS counts message attributes toward it too; dead letters carry none.
+MAX_MESSAGE_BYTES = 262_144
 _BATCH = 10
+_MAX_CUT_REASON = 1000
+_IDENTIFYING = ("eventID", "eventName", "eventSource", "eventSourceARN", "awsRegion")
+_IDENTIFYING_CHANGE = ("Keys", "SequenceNumber", "ApproximateCreationDateTime", "StreamViewType")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,14 @@ class DeadLetter:
         stream.pop("OldImage", None)
         message["record"] = {**self.record, "dynamodb": stream}
         message["truncated"] = True
+        text = json.dumps(message, default=str, ensure_ascii=False)
+        if len(text.encode()) <= limit:
+            return text
+        # Something else is large (a long error reason, unknown extra fields): keep what identifies it.
+        record: dict[str, Any] = {key: self.record[key] for key in _IDENTIFYING if key in self.record}
+        record["dynamodb"] = {key: stream[key] for key in _IDENTIFYING_CHANGE if key in stream}
+        message["record"] = record
+        message["error"] = {"code": self.code, "reason": self.reason[:_MAX_CUT_REASON], "status": self.status}
         return json.dumps(message, default=str, ensure_ascii=False)
 
 
@@ -81,7 +97,7 @@ class DeadLetterQueue:
         for start in range(0, len(letters), _BATCH):
             group = list(range(start, min(start + _BATCH, len(letters))))
             bodies = {position: letters[position].body() for position in group}
-            # Keep each call under the 1 MiB batch limit: split the group when it is larger.
+            # Keep each call's total within the limit too: split the group when it is larger.
             batches: list[list[int]] = [[]]
             size = 0
             for position in group:

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                 dynamodb, stack.table_name, search, ProjectionWriter(writer.transport, {}),
                 prefix=args.index_prefix, repair=True,
             )  # fmt: skip
-            return report.repaired is None or (report.repaired.failed == 0 and report.repaired.rejected == 0)
+            return report.repaired is None or report.repair_complete
 
         redriver = Redriver(
             dynamodb,

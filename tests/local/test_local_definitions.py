@@ -81,6 +81,12 @@ def test_terraform_reads_the_same_files() -> None:
     assert reads("stream_mapping.json").search(module("projector"))
     for name in ("projector", "search", "api"):
         assert reads("indices.json").search(module(name)), name
+    assert reads("queues.json").search(module("projector"))
+    projector_module = module("projector")
+    for queue in ("dead_letter", "on_failure"):
+        block = projector_module.split(f'resource "aws_sqs_queue" "{queue}" {{', 1)[1].split("\n}", 1)[0]
+        assert re.search(r"max_message_size\s*=\s*local\.queues\.max_message_size", block), queue
+        assert re.search(r"message_retention_seconds\s*=\s*local\.queues\.message_retention_seconds", block)
 
 
 def test_projector_and_ops_names_are_indices_json() -> None:
@@ -177,6 +183,21 @@ def test_the_name_scan_finds_what_it_looks_for() -> None:
         assert any(pattern.search(line) for pattern in _literal_names()), line
     assert any(pattern.search('["listings/_search"]') for pattern in _quoted_read_aliases())
     assert not any(pattern.search("projector/mappings/listings.v1.json") for pattern in _literal_names())
+
+
+def test_local_queues_match_queues_json(moto_server: ChildServer) -> None:
+    """moto's own default message size is 1 MiB; the local queues take what the deployed ones do."""
+    from projector.dlq import MAX_MESSAGE_BYTES
+
+    definition = json.loads((DEFINITIONS_DIR / "queues.json").read_text())
+    assert 1024 <= definition["max_message_size"] <= 262_144, "provider 5.100's range for max_message_size"
+    assert definition["max_message_size"] == MAX_MESSAGE_BYTES, "the projector cuts dead letters to it"
+    resources = create_resources(moto_server.url, table_name="definitions-check")
+    sqs = boto3.client("sqs", endpoint_url=moto_server.url)
+    for url in (resources.dead_letter_queue_url, resources.on_failure_queue_url):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert int(attributes["MaximumMessageSize"]) == definition["max_message_size"], url
+        assert int(attributes["MessageRetentionPeriod"]) == definition["message_retention_seconds"], url
 
 
 def test_create_table_request_handles_a_hash_only_table() -> None:

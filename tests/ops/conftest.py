@@ -19,7 +19,10 @@ from stackclient.stack import Stack, dynamodb_client, opensearch_client, sqs_cli
 
 
 @pytest.fixture
-def ops_env(moto_server: ChildServer, osmem: ChildServer, tmp_path: Path) -> Iterator[OpsEnv]:
+def ops_env(
+    moto_server: ChildServer, osmem: ChildServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[OpsEnv]:
+    """Parametrize indirectly with index settings to replace the default `{"index.gc_deletes": "0s"}`."""
     name = f"ops-{uuid.uuid4().hex[:8]}"
     stack = Stack(
         region="us-east-1",
@@ -40,7 +43,9 @@ def ops_env(moto_server: ChildServer, osmem: ChildServer, tmp_path: Path) -> Ite
     prefix = f"{name}-"
     # gc_deletes 0: a document deleted by hand (drift injection) may be written again at a lower version
     # at once, as on a real cluster 60 s later. The projector never deletes (tombstones are documents).
-    ensure_indices(transport_for(osmem.url, "none", "us-east-1"), prefix, settings={"index.gc_deletes": "0s"})
+    settings = getattr(request, "param", {"index.gc_deletes": "0s"})
+    ensure_indices(transport_for(osmem.url, "none", "us-east-1"), prefix, settings=settings or None)
+    stream_arn = dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
     (tmp_path / "stack.json").write_text(
         json.dumps(
             {

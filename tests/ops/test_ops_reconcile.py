@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from typing import Any
 
 import pytest
 from opshelpers import OpsEnv, run_script
@@ -134,3 +135,125 @@ def test_an_item_created_after_the_table_scan_is_not_an_orphan(ops_env: OpsEnv, 
     assert report.drift["orphaned"] == ["late"]
     _recheck(env.dynamodb, env.stack.table_name, env.search, report, {})
     assert report.drift_count == 0
+
+
+# -- one repair converges, with OpenSearch's default index.gc_deletes (60 s) --------------------------------
+
+DEFAULT_GC_DELETES = pytest.mark.parametrize("ops_env", [{}], indirect=True, ids=["default-gc-deletes"])
+
+
+def _raise_by(env: OpsEnv, doc_id: str, step: int) -> int:
+    """Re-write a document unchanged at its external version + `step`, as a bug or an operator would."""
+    doc = env.search.get(index=env.index(), id=doc_id)
+    version = int(doc["_version"]) + step
+    _write(env, doc_id, version, {**doc["_source"], "version": version})
+    return version
+
+
+@DEFAULT_GC_DELETES
+def test_one_repair_converges_and_a_clean_reconcile_follows_at_once(
+    ops_env: OpsEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = ops_env
+    versions = {f"l{n}": env.put_listing(f"l{n}") for n in range(6)}
+    env.put(review("l0", "r1", new_version()))
+    backfill(env.dynamodb, env.stack.table_name, env.writer())
+
+    env.search.delete(index=env.index(), id="l1")  # OpenSearch remembers the delete for gc_deletes
+    env.search.delete(index=env.index("reviews"), id="r1")  # a review's key has the listing's id too
+    ahead = _raise_by(env, "l2", 5)  # the index holds a version the table never had
+    _write(env, "ghost", 7, {"id": "ghost", "title": "ghost", "version": 7})  # no item: an orphan
+
+    repaired = _reconcile_cli(env, "--repair", "--json")
+    assert repaired.returncode == 1, repaired.stdout + repaired.stderr  # drift was found (and repaired)
+    body = json.loads(repaired.stdout)
+    assert body["drift"] == 4
+    assert body["raised"] == ["Listing/l1", "Listing/l2", "Review/r1"]
+    assert body["repaired"] == {
+        "written": 4, "stale": 0, "rejected": 0, "failed": 0, "skipped": 0, "raised": 3
+    }  # fmt: skip
+
+    clean = _reconcile_cli(env)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert clean.stdout.strip().endswith("no drift")
+    table = env.table_versions()
+    assert env.live_versions(f"{env.prefix}listings") == table
+    assert env.live_versions(f"{env.prefix}reviews") == env.table_versions("Review")
+    # Versions only go up (docs/design.md §3): the raised items are above all the index ever held.
+    assert table["l1"] > versions["l1"] + 1 and table["l2"] > ahead
+    assert {k: v for k, v in table.items() if k not in ("l1", "l2")} == {
+        k: v for k, v in versions.items() if k not in ("l1", "l2")
+    }
+
+    # Whatever the stream does next (here: all of it, replayed from the start) changes nothing.
+    env.start_projector(monkeypatch)
+    env.drain_projector()
+    again = _reconcile_cli(env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert env.live_versions(f"{env.prefix}listings") == table
+    assert env.live_versions(f"{env.prefix}reviews") == env.table_versions("Review")
+
+
+@DEFAULT_GC_DELETES
+def test_more_raises_than_allowed_need_the_flag_first(ops_env: OpsEnv) -> None:
+    """A restored table puts many items below their documents: raising them all is a deliberate step."""
+    env = ops_env
+    versions = {f"l{n}": env.put_listing(f"l{n}") for n in range(4)}
+    backfill(env.dynamodb, env.stack.table_name, env.writer())
+    for doc_id in ("l0", "l1", "l2"):
+        _raise_by(env, doc_id, 5)
+    env.put_listing("late")  # missing, and writable at its own version: repaired regardless
+
+    refused = _reconcile_cli(env, "--repair", "--max-raises", "2")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "RaiseLimitExceeded: 3 items need a new version" in refused.stderr
+    assert "--max-raises 3" in refused.stderr
+    assert "NOT raised" in refused.stdout
+    assert {k: v for k, v in env.table_versions().items() if k != "late"} == versions  # nothing raised
+    still = _reconcile_cli(env, "--json")
+    assert json.loads(still.stdout)["indices"][0]["ids"] == {"ahead": ["l0", "l1", "l2"]}
+
+    allowed = _reconcile_cli(env, "--repair", "--max-raises", "3")
+    assert allowed.returncode == 1, allowed.stdout + allowed.stderr
+    clean = _reconcile_cli(env)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert env.live_versions(f"{env.prefix}listings") == env.table_versions()
+
+
+class _CommandDuringRepair:
+    """A DynamoDB client on which a command updates the item just before the repair's first raise."""
+
+    def __init__(self, env: OpsEnv, listing_id: str) -> None:
+        self.env, self.listing_id, self.done = env, listing_id, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.env.dynamodb, name)
+
+    def update_item(self, **request: Any) -> Any:
+        if not self.done:
+            self.done = True
+            current = int(request["ExpressionAttributeValues"][":old"]["N"])
+            self.env.put_listing(self.listing_id, expected=current, title="Renamed meanwhile")
+        return self.env.dynamodb.update_item(**request)
+
+
+@DEFAULT_GC_DELETES
+def test_a_raise_that_meets_a_concurrent_update_reads_the_item_again(ops_env: OpsEnv) -> None:
+    env = ops_env
+    env.put_listing("l0")
+    backfill(env.dynamodb, env.stack.table_name, env.writer())
+    env.search.delete(index=env.index(), id="l0")
+
+    client = _CommandDuringRepair(env, "l0")
+    writer = env.writer()
+    report = reconcile(
+        client, env.stack.table_name, env.search, writer, prefix=env.prefix, settle_seconds=0, repair=True
+    )
+
+    assert client.done and report.raised == ["Listing/l0"] and report.repair_complete
+    stored = env.dynamodb.get_item(
+        TableName=env.stack.table_name, Key={"pk": {"S": "LISTING#l0"}, "sk": {"S": "LISTING"}}
+    )["Item"]
+    assert stored["title"] == {"S": "Renamed meanwhile"}, "the repair kept the command's write"
+    assert env.live_versions(f"{env.prefix}listings") == {"l0": int(stored["version"]["N"])}
+    assert env.search.get(index=env.index(), id="l0")["_source"]["title"] == "Renamed meanwhile"

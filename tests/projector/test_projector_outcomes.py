@@ -229,3 +229,36 @@ def test_the_writer_reads_every_item_through_the_one_mapping(scripted: Scripted)
     assert [item.outcome for item in written.items] == [*expected[:-1], Outcome.INDEXED]
     assert written.stats.requests == 2 and written.stats.retried_items == 1
     assert b'"_id":"4"' in server.requests[1] and server.requests[1].count(b'"_id"') == 1
+
+
+def test_a_dead_letter_fits_the_queue_whatever_is_large() -> None:
+    """A MODIFY of a 400 KB item carries two images; a reason can be long too. The letter keeps what
+    identifies the item, within the queue's 256 KiB (terraform/definitions/queues.json)."""
+    import json
+
+    from projector.dlq import MAX_MESSAGE_BYTES, DeadLetter
+
+    keys = {"pk": {"S": "LISTING#big"}, "sk": {"S": "LISTING"}}
+    record: dict[str, Any] = {
+        "eventID": "e1",
+        "eventName": "MODIFY",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x",
+        "dynamodb": {
+            "Keys": keys,
+            "NewImage": {"description": {"S": "é" * 190_000}},
+            "OldImage": {"description": {"S": "y" * 190_000}},
+            "SequenceNumber": "123",
+        },
+        "extra": "z" * 300_000,  # whatever else a record may carry
+    }
+    context = {"entity": "Listing", "doc_id": "big", "version": 7}
+    for reason in ("short", "r" * 400_000):
+        body = DeadLetter(record, "mapper_parsing_exception", reason, 400, context).body()
+        assert len(body.encode()) <= MAX_MESSAGE_BYTES
+        letter = json.loads(body)
+        assert letter["truncated"] is True
+        assert letter["record"]["dynamodb"] == {"Keys": keys, "SequenceNumber": "123"}
+        assert letter["record"]["eventName"] == "MODIFY" and letter["record"]["eventID"] == "e1"
+        assert letter["error"]["code"] == "mapper_parsing_exception" and letter["error"]["status"] == 400
+        assert letter["error"]["reason"] == reason[:1000]
+        assert (letter["entity"], letter["doc_id"], letter["version"]) == ("Listing", "big", 7)

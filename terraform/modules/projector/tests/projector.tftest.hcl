@@ -105,6 +105,11 @@ run "defaults_are_bounded_traced_and_least_privilege" {
   }
 
   assert {
+    condition     = aws_sqs_queue.dead_letter.max_message_size == 262144 && aws_sqs_queue.on_failure.max_message_size == 262144
+    error_message = "both queues take 256 KiB messages (definitions/queues.json; the projector cuts dead letters to it)"
+  }
+
+  assert {
     condition     = length(aws_cloudwatch_metric_alarm.iterator_age) == 1 && length(aws_cloudwatch_metric_alarm.errors) == 1 && length(aws_cloudwatch_metric_alarm.queue_depth) == 2
     error_message = "alarms on iterator age, errors and both queues' depth"
   }
