@@ -1,4 +1,4 @@
-"""Configuration, cold start, SigV4, indices/purge commands, the build and the benchmark script."""
+"""Configuration, cold start, SigV4, indices/purge commands and the benchmark script."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import zipfile
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -239,28 +238,6 @@ def _run_script(*arguments: str, timeout: float) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def test_build_produces_an_importable_zip(tmp_path: Path) -> None:
-    output = tmp_path / "projector.zip"
-    printed = _run_script("scripts/build_projector.py", "--output", str(output), "--no-orjson", timeout=120)
-    assert "MiB" in printed and output.exists()
-    with zipfile.ZipFile(output) as archive:
-        names = set(archive.namelist())
-        archive.extractall(tmp_path / "unpacked")
-    assert {"projector/handler.py", "projector/mappings/listings.v1.json"} <= names
-    assert "aws_lambda_powertools/__init__.py" in names
-    assert not any(name.startswith(("boto3/", "botocore/")) for name in names)
-    unpacked = tmp_path / "unpacked"
-    probe = (
-        f"import sys; sys.path.insert(0, {str(unpacked)!r}); "
-        "import projector.handler, aws_lambda_powertools; "
-        "print(projector.handler.__file__); print(aws_lambda_powertools.__file__)"
-    )
-    located = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
-    )
-    assert all(line.startswith(str(unpacked)) for line in located.stdout.splitlines())
 
 
 def test_benchmark_script_runs_and_prints_its_figures() -> None:
