@@ -35,6 +35,7 @@ MANIFEST = "projector-build.json"
 """The zip's own record of what it was built for and from (at the archive's root, beside ``projector/``)."""
 EPOCH = (2020, 1, 1, 0, 0, 0)
 HANDLERS = ("projector/handler.py", "projector/purge.py")
+_INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 
 # Lambda's Python 3.12 and 3.13 run on Amazon Linux 2023, whose glibc is 2.34: the newest manylinux
 # wheels they can load. (Terraform's validation allows exactly these runtimes.)
@@ -172,8 +173,15 @@ def _entries(target: Target, lock: Path, workdir: Path) -> dict[str, Path]:
     _install(target, lock, workdir)
     for path in sorted(workdir.rglob("*")):
         relative = path.relative_to(workdir)
-        # bin/ holds console scripts whose first line names this machine's interpreter; nothing imports them.
-        if path.is_file() and relative.parts[0] != "bin" and "__pycache__" not in relative.parts:
+        # bin/ holds console scripts whose first line names the building interpreter, and RECORD hashes
+        # them: both differ between machines (and nothing imports them). INSTALLER and REQUESTED describe
+        # the installation, not the package. Left out, the zip's bytes depend on the lock alone.
+        if (
+            path.is_file()
+            and relative.parts[0] != "bin"
+            and "__pycache__" not in relative.parts
+            and not (relative.parts[0].endswith(".dist-info") and path.name in _INSTALL_RECORDS)
+        ):
             entries[str(relative)] = path
     return entries
 

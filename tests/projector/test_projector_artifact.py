@@ -98,6 +98,15 @@ def test_the_build_is_byte_for_byte_reproducible(target_zip: Path, tmp_path: Pat
     again = tmp_path / "again.zip"
     build("--output", str(again))
     assert hashlib.sha256(again.read_bytes()).digest() == hashlib.sha256(target_zip.read_bytes()).digest()
+    # ...on any machine: nothing in it names where it was built (console scripts' shebangs, and RECORD
+    # files hashing them, would).
+    with zipfile.ZipFile(target_zip) as archive:
+        names = archive.namelist()
+        leaks = [name for name in names if sys.prefix.encode() in archive.read(name)]
+        leaks += [name for name in names if str(ROOT).encode() in archive.read(name)]
+    assert leaks == []
+    assert not [name for name in names if name.endswith(("/RECORD", "/INSTALLER", "/REQUESTED"))]
+    assert {info.date_time for info in zipfile.ZipFile(target_zip).infolist()} == {(2020, 1, 1, 0, 0, 0)}
 
 
 def test_the_build_refuses_a_target_terraform_does_not_deploy(tmp_path: Path) -> None:
