@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -74,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         timeout_s=args.timeout,
         out=out,
     )
-    report = smoke.run()
+    try:
+        report = smoke.run()
+    except Exception:  # a fault of the smoke test itself, not of the stack: never mistaken for exit 1
+        traceback.print_exc()
+        return EXIT_CANNOT_RUN
     if args.json:
         print_json(report)
     return report.exit_code
