@@ -6,10 +6,11 @@ The whole command against the local stack: tests/local/test_local_smoke.py.
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
-from opshelpers import OpsEnv, review_item
+from opshelpers import OpsEnv, review_item, run_script
 
 from ops.backfill import backfill
 from ops.reconcile import KeyCheck, reconcile_key
@@ -227,3 +228,29 @@ def test_reconcile_key_reports_each_index_and_drift_kind(ops_env: OpsEnv) -> Non
         reconcile_key(env.dynamodb, env.stack.table_name, env.search, REVIEW, "r1", env.prefix)
     with pytest.raises(LookupError, match="does not exist"):
         reconcile_key(env.dynamodb, env.stack.table_name, env.search, LISTING, "k1", "no-such-prefix-")
+
+
+def test_reconcile_command_by_id_checks_only_those_keys(ops_env: OpsEnv) -> None:
+    env = ops_env
+    version = env.put_listing("c1")
+    env.put_listing("c2")
+    backfill(env.dynamodb, env.stack.table_name, env.writer())
+    env.search.delete(index=env.index(), id="c2")
+
+    clean = run_script(env, "reconcile.py", "--entity", "listings", "--id", "c1")
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stdout.splitlines() == [
+        f"{env.index():<24} c1: in step (table {version}, index {version})",
+        "no drift",
+    ]
+    drifted = run_script(env, "reconcile.py", "-e", "listings", "-i", "c1", "-i", "c2", "--json")
+    assert drifted.returncode == 1, drifted.stderr
+    body = json.loads(drifted.stdout)
+    assert body["drift"] == 1 and [(c["doc_id"], c["kind"]) for c in body["checks"]] == [
+        ("c1", None),
+        ("c2", "missing"),
+    ]
+    review = run_script(env, "reconcile.py", "-e", "reviews", "-i", "r9")
+    assert review.returncode == 2 and "OpsError: the key of Review 'r9' needs its listing id" in review.stderr
+    usage = run_script(env, "reconcile.py", "-i", "c1")
+    assert usage.returncode == 2 and "--id needs exactly one --entity" in usage.stderr
