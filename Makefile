@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 CHECKOV_VENV := $(VENV)/tools-checkov
 
-.PHONY: demo test install lint clean chromium checkov
+.PHONY: demo test install lock lint clean chromium checkov
 
 demo: install
 	$(PY) scripts/dev.py demo
@@ -16,11 +16,27 @@ test: install $(CHECKOV_VENV)/.installed web/node_modules/.installed $(CHROMIUM)
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The development environment from its lock, every file checked against its hash; then the project
+# itself, editable and without dependencies (the lock has them all). A lock older than a pin of
+# pyproject.toml stops here, before anything is installed: `make lock` regenerates it.
+$(VENV)/.installed: pyproject.toml requirements/dev.txt
+	$(PYTHON) scripts/lock.py --check
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q --require-hashes -r requirements/dev.txt
+	$(VENV)/bin/pip install -q -e . --no-deps
 	touch $@
+
+# Both locks (requirements/dev.txt, requirements/lambda.txt) from pyproject.toml, requirements/lambda.in
+# and terraform/definitions/projector_runtime.json; unchanged pins stay. Needs the package index.
+# Arguments pass through: make lock LOCK_ARGS='--upgrade-package orjson'.
+lock: $(VENV)/bin/uv
+	$(VENV)/bin/python scripts/lock.py $(LOCK_ARGS)
+
+# uv alone, by its hash from the dev lock: `make lock` must work while the rest of the lock is stale.
+$(VENV)/bin/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) scripts/lock.py --requirement uv > $(VENV)/uv-requirement.txt
+	$(VENV)/bin/pip install -q --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
 
 # checkov pins dependencies that clash with the project's own pins, so it gets a venv of its own.
 $(CHECKOV_VENV)/.installed: | $(VENV)/.installed

@@ -513,3 +513,56 @@ def _raise_and_write(
             return raised
     tally.failed += 1
     return raised
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """One document against its item in one index behind the write alias; `kind` None when they agree."""
+
+    index: str
+    doc_id: str
+    kind: str | None
+    table_version: int | None
+    index_version: int | None
+    tombstone: bool = False
+
+
+def reconcile_key(
+    dynamodb: Any,
+    table_name: str,
+    search: OpenSearch,
+    entity: Entity,
+    doc_id: str,
+    prefix: str = "",
+    listing_id: str | None = None,
+) -> list[KeyCheck]:
+    """Reconcile one document by key: its item (consistent read) against each index behind the write alias.
+
+    No scan and no settling pause: meant for a key nobody else is writing, such as a smoke test's canary
+    or an item just repaired. A review's key needs its `listing_id`. Raises LookupError when the write
+    alias does not exist.
+    """
+    key = _key_of(entity, doc_id, DocVersion(doc_id, 0, False, listing_id))
+    if key is None:
+        raise ValueError(f"the key of {entity.name} {doc_id!r} needs its listing id")
+    alias = entity.write_alias(prefix)
+    indices = alias_indices(search, alias)
+    if not indices:
+        raise LookupError(
+            f"alias {alias!r} does not exist: create indices first (python -m projector.indices)"
+        )
+    entry = _read_entry(dynamodb, table_name, entity, key)
+    checks = []
+    for index in indices:
+        doc = get_versions(search, index, [doc_id]).get(doc_id)  # a real-time GET: no refresh needed
+        checks.append(
+            KeyCheck(
+                index,
+                doc_id,
+                classify(entry, doc),
+                entry.version if entry is not None else None,
+                doc.version if doc is not None else None,
+                doc is not None and doc.tombstone,
+            )
+        )
+    return checks

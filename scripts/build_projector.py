@@ -1,125 +1,87 @@
-"""Build the projector's Lambda deployment package: build/projector.zip (prints its size).
+"""Build the projector's Lambda deployment package, or check one against its target.
 
-    python scripts/build_projector.py [--output build/projector.zip] [--arch x86_64|arm64] [--python 3.11]
-                                      [--no-orjson]
+    python scripts/build_projector.py                       # -> build/projector.zip for Terraform's target
+    python scripts/build_projector.py --verify build/projector.zip
+    python scripts/build_projector.py --host -o /tmp/p.zip  # this interpreter's: import it here, never deploy
 
-Contents: the ``projector`` package with its mappings, and ``terraform/definitions/indices.json`` (the
-index and alias names it shares with Terraform and the resolvers); AWS Lambda Powertools, urllib3 (the
-projector's HTTP client) and typing_extensions, copied from this environment (pure Python; bundled rather
-than a layer so the pinned versions ship with the code and no region-specific layer ARN is needed); orjson
-for the target architecture, fetched from PyPI as a binary wheel (the projector falls back to the standard
-json module without it; ``--no-orjson`` skips it). boto3/botocore are not bundled: the Lambda Python
-runtime provides them (and its botocore then runs on the bundled urllib3, which comes first on the path).
-The archive is deterministic (sorted entries, fixed timestamps), so an unchanged build keeps Terraform's
-source hash.
+The target (runtime and architecture) is terraform/definitions/projector_runtime.json, which the
+projector module reads too. `--arch` / `--python` only assert it: a value that disagrees is refused
+(exit 2), since a zip for another target cannot load its native modules there (orjson would be missing
+and the projector would fall back to the standard json module without a word).
+
+Contents: the `projector` package with its mappings, and requirements/lambda.txt (Powertools,
+typing_extensions, jmespath, orjson, urllib3) installed by hash as binary wheels for the target's
+platform and CPython; boto3, botocore and s3transfer come from the Lambda runtime. The archive records
+its target and lock in projector-build.json and is deterministic (sorted entries, fixed timestamps), so
+an unchanged build keeps Terraform's source_code_hash.
+
+`--verify` checks a zip statically: manifest, wheel tags, ELF machine, no foreign binaries, versions
+against the lock. Exit codes: 0 built (or the zip fits); 1 the zip does not fit (--verify); 2 refused or
+failed to build.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from projector.names import INDICES_FILE
+from ops.artifact import MACHINES, ArtifactError, build, load_target, resolve_target, verify
 
 ROOT = Path(__file__).resolve().parent.parent
-BUNDLED = ("aws-lambda-powertools", "urllib3", "typing-extensions")
-PINNED = ("aws-lambda-powertools", "urllib3")
-"""Bundled from this environment, so it must hold the version pyproject.toml pins."""
-PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
-EPOCH = (2020, 1, 1, 0, 0, 0)
 
 
-def _pinned(name: str) -> str:
-    for line in (ROOT / "pyproject.toml").read_text().splitlines():
-        text = line.strip().strip('",')
-        if text.lower().startswith(f"{name}=="):
-            return text
-    raise SystemExit(f"{name} is not pinned in pyproject.toml")
-
-
-def _distribution_files(name: str) -> list[tuple[Path, str]]:
-    """(file on disk, path in the archive) for an installed distribution, without caches and metadata."""
-    distribution = metadata.distribution(name)
-    files = []
-    for entry in distribution.files or []:
-        path = str(entry)
-        if "__pycache__" in path or ".dist-info/" in path or path.startswith(".."):
-            continue
-        files.append((Path(str(distribution.locate_file(entry))), path))
-    return files
-
-
-def _orjson_files(arch: str, python: str, workdir: Path) -> list[tuple[Path, str]]:
-    target = workdir / "orjson"
-    command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:",
-        "--platform", PLATFORMS[arch], "--python-version", python, "--implementation", "cp",
-        "--target", str(target), _pinned("orjson"),
-    ]  # fmt: skip
-    subprocess.run(command, check=True)
-    return [
-        (path, str(path.relative_to(target)))
-        for path in sorted(target.rglob("*"))
-        if path.is_file() and ".dist-info" not in str(path) and "__pycache__" not in str(path)
-    ]
-
-
-def build(output: Path, arch: str = "x86_64", python: str = "3.11", orjson: bool = True) -> Path:
-    for name in PINNED:
-        installed, pinned = f"{name}=={metadata.version(name)}", _pinned(name)
-        if installed.lower() != pinned.lower():
-            raise SystemExit(f"installed {installed}, but pyproject.toml pins {pinned}: pip install it")
-    entries: dict[str, Path] = {}
-    for path in sorted((ROOT / "projector").rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
-            entries[str(path.relative_to(ROOT))] = path
-    # The index names' one definition, at the same path relative to the package as in the repository
-    # (projector/names.py finds it there in both).
-    entries[str(INDICES_FILE.relative_to(ROOT))] = INDICES_FILE
-    for name in BUNDLED:
-        for path, archived in _distribution_files(name):
-            entries[archived] = path
-    with tempfile.TemporaryDirectory() as workdir:
-        if orjson:
-            for path, archived in _orjson_files(arch, python, Path(workdir)):
-                entries[archived] = path
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-            for archived in sorted(entries):
-                info = zipfile.ZipInfo(archived, EPOCH)
-                info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, entries[archived].read_bytes())
-    return output
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Build the projector Lambda zip")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="build_projector.py", description=__doc__.splitlines()[0])
     parser.add_argument(
         "-o", "--output", type=Path, default=ROOT / "build" / "projector.zip", help="zip path"
     )
     parser.add_argument(
-        "-a", "--arch", choices=sorted(PLATFORMS), default="x86_64", help="Lambda architecture"
+        "-a",
+        "--arch",
+        choices=sorted(MACHINES),
+        help="assert the Lambda architecture (must match Terraform's)",
     )
-    parser.add_argument("-p", "--python", default="3.11", help="Lambda Python version, e.g. 3.11")
-    parser.add_argument("--no-orjson", action="store_true", help="leave orjson out (stdlib json fallback)")
-    args = parser.parse_args()
-    path = build(args.output, args.arch, args.python, not args.no_orjson)
-    size = path.stat().st_size
-    with zipfile.ZipFile(path) as archive:
+    parser.add_argument("-p", "--python", help="assert the Lambda Python version, e.g. 3.12 (must match)")
+    parser.add_argument(
+        "--host", action="store_true", help="build for this interpreter and machine (tests; not deployable)"
+    )
+    parser.add_argument(
+        "--verify", type=Path, metavar="ZIP", help="check ZIP against the target, build nothing"
+    )
+    args = parser.parse_args(argv)
+    if args.host and (args.arch or args.python):
+        parser.error("--host builds for this machine: it takes no --arch or --python")
+
+    try:
+        if args.verify is not None:
+            target = load_target()
+            problems = verify(args.verify, target)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            if problems:
+                print(f"{args.verify} does not fit {target.describe()}", file=sys.stderr)
+                return 1
+            print(f"{args.verify} fits {target.describe()}")
+            return 0
+        target = resolve_target(args.arch, args.python, host=args.host)
+        build(args.output, target)
+    except (ArtifactError, OSError, zipfile.BadZipFile) as error:
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    size = args.output.stat().st_size
+    with zipfile.ZipFile(args.output) as archive:
         count = len(archive.namelist())
     print(
-        f"{path}: {size / 1024 / 1024:.2f} MiB ({size} bytes, {count} files); "
+        f"{args.output}: {size / 1024 / 1024:.2f} MiB ({size} bytes, {count} files) for "
+        f"{target.describe()}{' (host build: not for Lambda)' if args.host else ''}; "
         "handler: projector.handler.lambda_handler"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,7 @@
 """Compare the table with every index the projector writes; report drift; `--repair` fixes it.
 
     python scripts/reconcile.py [--stack-file F | --terraform-dir D] [--json] [--repair [--max-raises N]]
+    python scripts/reconcile.py --entity listings --id ID [--id ID ...]   # by key only: no scan
 
 Exit code 0: no drift; 1: drift found (repaired or not; run again to confirm); 2: error, or a repair that
 refused to give more than --max-raises items a new version in the table (the report says which; the rest
@@ -10,9 +11,11 @@ was repaired; rerun with a larger --max-raises once the cause, a restored table 
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 
 from ops import cli
-from ops.reconcile import DEFAULT_MAX_RAISES, reconcile
+from ops.errors import OpsError
+from ops.reconcile import DEFAULT_MAX_RAISES, reconcile, reconcile_key
 from ops.writer import ProjectionWriter
 from stackclient.stack import dynamodb_client, opensearch_client
 
@@ -34,11 +37,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--settle", type=float, default=2.0, help="seconds to wait before re-checking candidates (default 2)"
     )
+    parser.add_argument(
+        "-i",
+        "--id",
+        action="append",
+        metavar="ID",
+        help="check only these documents, each by its item's key (repeatable; one --entity; no --repair)",
+    )
+    parser.add_argument(
+        "--listing-id", help="with --entity reviews: the reviews' listing (part of their key)"
+    )
     args = parser.parse_args(argv)
     if args.max_raises < 0:
         parser.error("--max-raises must be 0 or more")
+    if args.id and (args.repair or not args.entity or len(args.entity) != 1):
+        parser.error("--id needs exactly one --entity and no --repair")
+
+    def by_key() -> int:
+        stack = cli.stack_from(args)
+        [entity] = cli.entities(args.entity)
+        dynamodb, search = dynamodb_client(stack), opensearch_client(stack)
+        try:
+            checks = [
+                check
+                for doc_id in args.id
+                for check in reconcile_key(
+                    dynamodb, stack.table_name, search, entity, doc_id, args.index_prefix, args.listing_id
+                )
+            ]
+        except (LookupError, ValueError) as error:  # no such alias; a review id without its listing
+            raise OpsError(str(error)) from error
+        lines = [
+            f"{c.index:<24} {c.doc_id}: {c.kind or 'in step'} (table {c.table_version}, index "
+            f"{c.index_version}{', tombstone' if c.tombstone else ''})"
+            for c in checks
+        ]
+        drift = [c for c in checks if c.kind is not None]
+        lines.append("no drift" if not drift else f"DRIFT: {len(drift)} documents")
+        body = {"drift": len(drift), "checks": [asdict(c) for c in checks]}
+        cli.emit(args, "\n".join(lines), body)
+        return cli.EXIT_ATTENTION if drift else cli.EXIT_OK
 
     def command() -> int:
+        if args.id:
+            return by_key()
         stack = cli.stack_from(args)
         writer = ProjectionWriter(cli.search_transport(stack), {}) if args.repair else None
         report = reconcile(

@@ -4,6 +4,11 @@ locals {
   partition = split(":", var.table_stream_arn)[1]
   tags      = merge({ "appsync-cqrs:component" = "projector" }, var.tags)
 
+  # One definition for the build and the deployment: a zip's native code loads only on its own target.
+  runtime_definition = jsondecode(file("${path.module}/../../definitions/projector_runtime.json"))
+  runtime            = coalesce(var.runtime, local.runtime_definition.runtime)
+  architecture       = coalesce(var.architecture, local.runtime_definition.architecture)
+
   environment = {
     OPENSEARCH_ENDPOINT          = var.search.endpoint
     OPENSEARCH_AUTH              = var.search.auth
@@ -37,8 +42,8 @@ resource "aws_lambda_function" "this" {
   filename                       = var.package_file
   source_code_hash               = filebase64sha256(var.package_file)
   handler                        = var.handler
-  runtime                        = var.runtime
-  architectures                  = [var.architecture]
+  runtime                        = local.runtime
+  architectures                  = [local.architecture]
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrency == null ? -1 : var.reserved_concurrency
@@ -59,6 +64,14 @@ resource "aws_lambda_function" "this" {
   }
 
   tags = local.tags
+
+  lifecycle {
+    # The definitions file is edited by hand; the variables' validations do not see it.
+    precondition {
+      condition     = contains(["python3.12", "python3.13"], local.runtime) && contains(["arm64", "x86_64"], local.architecture)
+      error_message = "definitions/projector_runtime.json must name runtime python3.12 or python3.13 and architecture arm64 or x86_64."
+    }
+  }
 
   depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
 }

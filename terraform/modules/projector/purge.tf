@@ -90,8 +90,8 @@ resource "aws_lambda_function" "purge" {
   filename         = var.package_file
   source_code_hash = filebase64sha256(var.package_file)
   handler          = "projector.purge.lambda_handler"
-  runtime          = var.runtime
-  architectures    = [var.architecture]
+  runtime          = local.runtime
+  architectures    = [local.architecture]
   memory_size      = 256
   timeout          = var.tombstone_purge_timeout
   kms_key_arn      = var.kms_key_arn

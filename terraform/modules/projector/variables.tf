@@ -33,25 +33,28 @@ variable "handler" {
   default     = "projector.handler.lambda_handler"
 }
 
+# The zip carries native code (orjson) built for one Python and one instruction set: both come from
+# definitions/projector_runtime.json, which scripts/build_projector.py reads too. Override them only
+# for a zip built for the same values (build_projector.py --verify checks a zip against that file).
 variable "runtime" {
-  description = "Python runtime. Valid values: python3.12, python3.13."
+  description = "Python runtime; null takes definitions/projector_runtime.json (python3.12). Valid values: python3.12, python3.13."
   type        = string
-  default     = "python3.12"
+  default     = null
 
   validation {
-    condition     = contains(["python3.12", "python3.13"], var.runtime)
-    error_message = "runtime must be python3.12 or python3.13."
+    condition     = var.runtime == null || contains(["python3.12", "python3.13"], coalesce(var.runtime, "-"))
+    error_message = "runtime must be python3.12 or python3.13 (or null for definitions/projector_runtime.json)."
   }
 }
 
 variable "architecture" {
-  description = "Instruction set. Valid values: arm64 (cheaper per GB-second), x86_64."
+  description = "Instruction set; null takes definitions/projector_runtime.json (arm64). Valid values: arm64 (cheaper per GB-second), x86_64."
   type        = string
-  default     = "arm64"
+  default     = null
 
   validation {
-    condition     = contains(["arm64", "x86_64"], var.architecture)
-    error_message = "architecture must be arm64 or x86_64."
+    condition     = var.architecture == null || contains(["arm64", "x86_64"], coalesce(var.architecture, "-"))
+    error_message = "architecture must be arm64 or x86_64 (or null for definitions/projector_runtime.json)."
   }
 }
 

@@ -73,6 +73,14 @@ run "defaults_are_bounded_traced_and_least_privilege" {
   }
 
   assert {
+    condition = (
+      aws_lambda_function.this.runtime == jsondecode(file("../../definitions/projector_runtime.json")).runtime &&
+      aws_lambda_function.this.architectures == tolist([jsondecode(file("../../definitions/projector_runtime.json")).architecture])
+    )
+    error_message = "runtime and architecture must come from definitions/projector_runtime.json, which the build reads"
+  }
+
+  assert {
     condition     = one(aws_lambda_function.this.tracing_config).mode == "Active"
     error_message = "X-Ray tracing must be active"
   }
@@ -355,6 +363,25 @@ run "rejects_a_purge_retention_within_the_stream_retention" {
   }
 
   expect_failures = [var.settings]
+}
+
+run "runtime_and_architecture_can_be_overridden_together" {
+  command = plan
+
+  variables {
+    runtime      = "python3.13"
+    architecture = "x86_64"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.runtime == "python3.13" && aws_lambda_function.this.architectures == tolist(["x86_64"])
+    error_message = "explicit runtime and architecture must replace the definitions' values"
+  }
+
+  assert {
+    condition     = aws_lambda_function.purge.runtime == "python3.13" && aws_lambda_function.purge.architectures == tolist(["x86_64"])
+    error_message = "the purge runs the same zip, so it must follow the same overrides"
+  }
 }
 
 run "rejects_old_runtime" {
