@@ -1,4 +1,4 @@
-"""The root stack refuses `search.engine = "serverless"` and says why (terraform/README.md, item 5 of issue 16).
+"""The root stack refuses `search.engine = "serverless"` and says why (terraform/README.md; issue 16, item 5).
 
 `terraform test` (tests/serverless.tftest.hcl) proves the plan fails on `var.search`; it cannot see the
 message. This test plans the real root module with the dev variable file and reads the error: variable
