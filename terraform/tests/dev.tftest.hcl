@@ -94,8 +94,10 @@ run "dev_stack_is_wired_secure_and_cheap" {
   }
 }
 
-run "serverless_search_can_replace_the_domain" {
-  command = apply
+# The root refuses Serverless (variables.tf; tests/serverless.tftest.hcl holds the refusal's tests);
+# modules/search keeps testing the collection variant itself.
+run "serverless_search_is_refused_at_the_root" {
+  command = plan
 
   variables {
     search = {
@@ -105,10 +107,7 @@ run "serverless_search_can_replace_the_domain" {
     }
   }
 
-  assert {
-    condition     = output.search_endpoint == "https://abc123.eu-west-1.aoss.amazonaws.com" && output.search_auth == "sigv4-aoss" && module.search.cluster == null
-    error_message = "engine = serverless puts the read model in a collection"
-  }
+  expect_failures = [var.search]
 }
 
 run "tombstone_purge_is_scheduled_and_admitted_by_the_domain" {

@@ -163,9 +163,8 @@ def pr_applies(workflow: Workflow) -> None:
 
 def pr_plan_takes_the_lock(workflow: Workflow) -> None:
     for step in steps(workflow["jobs"]["plan"]):
-        step["run"] = str(step.get("run", "")).replace("-lock=false", "") if "run" in step else None
-        if step["run"] is None:
-            del step["run"]
+        if "run" in step:
+            step["run"] = str(step["run"]).replace("-lock=false", "")
 
 
 def checks_get_a_token(workflow: Workflow) -> None:
