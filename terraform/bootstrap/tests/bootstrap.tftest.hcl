@@ -124,6 +124,12 @@ run "apply_roles_trust_only_their_environment_and_stay_in_their_stack" {
     error_message = "iam:PassRole only to Lambda and AppSync"
   }
 
+  # IAM caps a role's inline policies at 10,240 characters (whitespace excluded); jsonencode writes none.
+  assert {
+    condition     = length(aws_iam_role_policy.apply["prod"].policy) <= 10240 && length(aws_iam_role_policy.plan.policy) <= 10240
+    error_message = "a role's inline policy exceeds IAM's 10,240-character limit"
+  }
+
   assert {
     condition     = aws_iam_role.apply["prod"].max_session_duration == 7200 && aws_iam_role.plan.max_session_duration == 3600
     error_message = "apply sessions outlast a domain update; plan sessions stay at an hour"
