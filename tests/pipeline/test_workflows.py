@@ -34,12 +34,15 @@ from workflow_rules import (
 )
 
 BIN = Path(sys.executable).parent
+DEPENDABOT = WORKFLOWS.parent / "dependabot.yml"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
 
 
-def check_jsonschema(*paths: Path) -> subprocess.CompletedProcess[str]:
+def check_jsonschema(
+    *paths: Path, schema: str = "vendor.github-workflows"
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, paths)],
+        [str(BIN / "check-jsonschema"), "--builtin-schema", schema, *map(str, paths)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -84,10 +87,17 @@ def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
     assert "timeout-minutes" in result.stdout + result.stderr
 
 
+def test_dependabot_config_matches_its_schema() -> None:
+    result = check_jsonschema(DEPENDABOT, schema="vendor.dependabot")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_zizmor_finds_nothing() -> None:
-    result = zizmor(WORKFLOWS)
+    # .github: the workflows and the Dependabot config (zizmor audits its update cooldown too).
+    result = zizmor(WORKFLOWS.parent)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
+    assert "/.github/dependabot.yml" in result.stderr
 
 
 def test_zizmor_flags_an_unpinned_action_and_an_injection(tmp_path: Path) -> None:
