@@ -23,6 +23,7 @@ from workflow_rules import (
     Rule,
     Workflow,
     actions_are_pinned,
+    applies_are_serialised,
     deploy_roles,
     id_token_only_where_needed,
     load,
@@ -131,6 +132,7 @@ def test_zizmor_flags_an_unpinned_action_and_an_injection(tmp_path: Path) -> Non
         (PULL_REQUEST, id_token_only_where_needed),
         (DEPLOY, deploy_roles),
         (DEPLOY, id_token_only_where_needed),
+        (DEPLOY, applies_are_serialised),
         (DEPLOY, ordering),
         (DEPLOY, reviewed_plan_is_applied),
     ],
@@ -201,6 +203,14 @@ def build_gets_a_token(workflow: Workflow) -> None:
     workflow["jobs"]["build"]["permissions"]["id-token"] = "write"
 
 
+def prod_apply_cancellable(workflow: Workflow) -> None:
+    workflow["jobs"]["apply-prod"]["concurrency"]["cancel-in-progress"] = True
+
+
+def dev_apply_unserialised(workflow: Workflow) -> None:
+    del workflow["jobs"]["dev"]["concurrency"]
+
+
 def prod_before_dev(workflow: Workflow) -> None:
     workflow["jobs"]["plan-prod"]["needs"] = ["build"]
 
@@ -251,6 +261,8 @@ BREAKAGES: list[tuple[Path, Rule, Callable[[Workflow], None]]] = [
     (DEPLOY, deploy_roles, plan_prod_with_apply_role),
     (DEPLOY, deploy_roles, apply_prod_without_environment),
     (DEPLOY, deploy_roles, deploy_on_any_branch),
+    (DEPLOY, applies_are_serialised, prod_apply_cancellable),
+    (DEPLOY, applies_are_serialised, dev_apply_unserialised),
     (DEPLOY, ordering, prod_before_dev),
     (DEPLOY, ordering, manifest_checked_after_credentials),
     (DEPLOY, ordering, no_smoke_test),

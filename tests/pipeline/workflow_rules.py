@@ -157,6 +157,22 @@ def deploy_roles(workflow: Workflow) -> list[str]:
     return problems
 
 
+def applies_are_serialised(workflow: Workflow) -> list[str]:
+    """Every job that assumes an apply role runs alone in its environment and is never cancelled mid-apply."""
+    problems = []
+    for name, job in workflow["jobs"].items():
+        if role_of(job) != APPLY_ROLE:
+            continue
+        concurrency = job.get("concurrency")
+        if not isinstance(concurrency, dict) or concurrency.get("cancel-in-progress") is not False:
+            problems.append(f"job {name} applies without a concurrency group that never cancels")
+        elif concurrency.get("group") != f"apply-{job.get('environment')}":
+            problems.append(
+                f"job {name}: concurrency group {concurrency.get('group')!r}, expected one per environment"
+            )
+    return problems
+
+
 def ordering(workflow: Workflow) -> list[str]:
     """prod waits for dev's smoke test; guards run before credentials; the smoke test follows dev's apply."""
     problems = []
@@ -257,4 +273,10 @@ def actions_are_pinned(text: str) -> list[str]:
 
 
 PULL_REQUEST_RULES: list[Rule] = [pull_requests_never_hold_apply_rights, id_token_only_where_needed]
-DEPLOY_RULES: list[Rule] = [deploy_roles, id_token_only_where_needed, ordering, reviewed_plan_is_applied]
+DEPLOY_RULES: list[Rule] = [
+    deploy_roles,
+    id_token_only_where_needed,
+    applies_are_serialised,
+    ordering,
+    reviewed_plan_is_applied,
+]
