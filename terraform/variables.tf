@@ -63,7 +63,7 @@ variable "deletion_protection_enabled" {
 # ---------------------------------------------------------------------------------------------------------
 variable "search" {
   description = <<-EOT
-    The read model. engine: domain or serverless; profile: dev (one node) or prod (3 AZs, dedicated
+    The read model. engine: domain (serverless is refused, see its validation); profile: dev (one node) or prod (3 AZs, dedicated
     masters); master_user_arn: the IAM role administrators assume (fine-grained access control master);
     cluster: sizing overrides (see modules/search).
   EOT
@@ -76,6 +76,21 @@ variable "search" {
     # The search module's whole cluster type, passed through (declared and validated there only).
     cluster = optional(any, {})
   })
+
+  validation {
+    condition     = contains(["domain", "serverless"], var.search.engine)
+    error_message = "search.engine must be domain (serverless is recognised but refused: see the next rule)."
+  }
+
+  # Refused until AWS documents what the projector relies on. Its correctness rests on `_bulk` with
+  # version_type=external (a replayed or out-of-order stream record loses to the newer version already
+  # indexed); AWS's "Supported operations and plugins in Amazon OpenSearch Serverless" lists `_bulk` under
+  # aoss:WriteDocument but says nothing of external versions, and lists neither `_refresh` nor
+  # `_delete_by_query` (the tombstone purge). modules/search keeps the collection variant for that day.
+  validation {
+    condition     = var.search.engine != "serverless"
+    error_message = "search.engine = \"serverless\" is refused: the projector's correctness rests on _bulk with version_type=external, and AWS's list of supported OpenSearch Serverless operations does not establish that a collection accepts external versions, _refresh or _delete_by_query (the tombstone purge); alias reads would also need aoss:DescribeCollectionItems. Use engine = \"domain\" (terraform/README.md, \"OpenSearch Serverless: refused, and why\")."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------------

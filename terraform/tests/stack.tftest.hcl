@@ -87,22 +87,8 @@ run "stack_is_wired_and_secure" {
   }
 }
 
-run "serverless_search_can_replace_the_domain" {
-  command = apply
-
-  variables {
-    search = {
-      engine          = "serverless"
-      profile         = var.environment
-      master_user_arn = "arn:aws:iam::111122223333:role/search-admin"
-    }
-  }
-
-  assert {
-    condition     = output.search_endpoint == "https://abc123.eu-west-1.aoss.amazonaws.com" && output.search_auth == "sigv4-aoss" && module.search.cluster == null
-    error_message = "engine = serverless puts the read model in a collection"
-  }
-}
+# The root refuses Serverless (variables.tf): tests/serverless.tftest.hcl holds the refusal's tests, and
+# modules/search keeps testing the collection variant itself.
 
 run "tombstone_purge_follows_the_projector_settings" {
   command = plan

@@ -23,10 +23,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO / "terraform"
 CLI_CONFIG_TEMPLATE = TERRAFORM_DIR / "cli.tfrc.example"
-# Every Terraform configuration: the root stack and each module.
+# Every Terraform configuration: the root stack, each module, and the bootstrap (state bucket, OIDC, roles).
 CONFIGS = {
     "root": TERRAFORM_DIR,
     **{name: TERRAFORM_DIR / "modules" / name for name in ("table", "search", "projector", "api")},
+    "bootstrap": TERRAFORM_DIR / "bootstrap",
 }
 PARALLEL = 2
 
