@@ -13,10 +13,11 @@ from devstack.appsync.auth import AuthConfig
 from devstack.appsync.datasources import DataSource, NoneDataSource
 from devstack.appsync.datasources.dynamodb import DynamoDBDataSource
 from devstack.appsync.datasources.opensearch import OpenSearchDataSource
+from devstack.appsync.execution import GraphQLApp, install_resolvers
 from devstack.appsync.manifest import load_manifest
 from devstack.appsync.pipeline import Executor
 from devstack.appsync.schema import load_schema
-from devstack.appsync.server import AppSyncHTTPServer, GraphQLApp, install_resolvers
+from devstack.appsync.server import AppSyncServer, build_app
 from devstack.appsync.worker import NodeWorker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ class EndpointConfig:
 class Endpoint:
     """A running endpoint; `close()` stops the HTTP server and the Node worker."""
 
-    server: AppSyncHTTPServer
+    server: AppSyncServer
     worker: NodeWorker
 
     @property
@@ -50,7 +51,6 @@ class Endpoint:
 
     def close(self) -> None:
         self.server.shutdown()
-        self.server.server_close()
         self.worker.close()
 
 
@@ -87,9 +87,10 @@ def start_endpoint(config: EndpointConfig) -> Endpoint:
     try:
         executor = Executor(worker, _data_sources(config, manifest.data_sources))
         install_resolvers(schema, manifest, executor, {"TABLE_NAME": config.table})
-        server = AppSyncHTTPServer((config.host, config.port), GraphQLApp(schema, config.auth))
+        graphql = GraphQLApp(schema, config.auth)
+        server = AppSyncServer((config.host, config.port), build_app(graphql))
+        server.start_background()
     except BaseException:
         worker.close()
         raise
-    server.start_background()
     return Endpoint(server, worker)
