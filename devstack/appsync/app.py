@@ -36,6 +36,9 @@ class EndpointConfig:
     port: int = 0
     schema_dir: Path = REPO_ROOT / "schema"
     resolvers_dir: Path = RESOLVERS_DIR_DEFAULT
+    # Both set: serve https:// and wss:// (devstack/appsync/tls.py); neither: plain http://.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
 
 @dataclass
@@ -88,7 +91,14 @@ def start_endpoint(config: EndpointConfig) -> Endpoint:
         executor = Executor(worker, _data_sources(config, manifest.data_sources))
         install_resolvers(schema, manifest, executor, {"TABLE_NAME": config.table})
         graphql = GraphQLApp(schema, config.auth)
-        server = AppSyncServer((config.host, config.port), build_app(graphql))
+        tls = config.tls_cert is not None and config.tls_key is not None
+        server = AppSyncServer(
+            (config.host, config.port),
+            build_app(graphql),
+            scheme="https" if tls else "http",
+            ssl_certfile=str(config.tls_cert) if tls else None,
+            ssl_keyfile=str(config.tls_key) if tls else None,
+        )
         server.start_background()
     except BaseException:
         worker.close()

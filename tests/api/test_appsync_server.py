@@ -32,7 +32,7 @@ def test_bodies_over_one_mib_get_413_whether_declared_or_streamed(api: Api) -> N
         for _ in range(17):
             yield b" " * (64 * 1024)
 
-    streamed = requests.post(api.url, data=chunks(), headers=key, timeout=30)
+    streamed = requests.post(api.url, data=chunks(), headers=key, timeout=30, verify=api.session.verify)
     assert streamed.status_code == 413
     just_under = api.session.post(api.url, data='{"query": "{ __typename }"}', headers=key)
     assert just_under.json() == {"data": {"__typename": "Query"}}

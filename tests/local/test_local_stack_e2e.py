@@ -9,6 +9,7 @@ import io
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ import boto3
 import pytest
 import requests
 
+from devstack.appsync.tls import spki_sha256
 from devstack.demo import SEARCH
 from devstack.graphql_client import GraphQLClient
 from devstack.seed import FIXTURES_DIR, GraphQLWriter, listing_item, seed, version_of
@@ -51,12 +53,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="module")
 def iam(stack: LocalStack) -> GraphQLClient:
-    return GraphQLClient(stack.info["graphql_url"], auth="iam")
+    return GraphQLClient(stack.info["graphql_url"], auth="iam", ca_file=stack.info["ca_file"])
 
 
 @pytest.fixture(scope="module")
 def api_key(stack: LocalStack) -> GraphQLClient:
-    return GraphQLClient(stack.info["graphql_url"], auth="api_key", api_key=stack.info["auth"]["api_key"])
+    return GraphQLClient(
+        stack.info["graphql_url"],
+        auth="api_key",
+        api_key=stack.info["auth"]["api_key"],
+        ca_file=stack.info["ca_file"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -266,6 +273,19 @@ def test_stack_json_has_the_design_keys(stack: LocalStack) -> None:
     assert [key for key in keys if not info.get(key)] == []
     assert set(info["pids"]) == {"moto", "osmem", "appsync", "poller", "supervisor"}
     assert info["auth"]["iam"] is True and info["auth"]["api_key"]
+
+
+def test_the_endpoint_serves_https_trusted_through_the_stack_ca_only(stack: LocalStack) -> None:
+    info = stack.info
+    assert info["graphql_url"].startswith("https://127.0.0.1:")
+    query = {"query": "{ __typename }"}
+    key = {"x-api-key": info["auth"]["api_key"]}
+    trusted = requests.post(info["graphql_url"], json=query, headers=key, verify=info["ca_file"], timeout=10)
+    assert trusted.json() == {"data": {"__typename": "Query"}}
+    with pytest.raises(requests.exceptions.SSLError):  # the system's CAs do not vouch for it
+        requests.post(info["graphql_url"], json=query, headers=key, timeout=10)
+    served = ssl.get_server_certificate(("127.0.0.1", int(info["graphql_url"].split(":")[2].split("/")[0])))
+    assert spki_sha256(served.encode()) == info["tls_spki_sha256"]
 
 
 def test_the_benchmark_prints_its_figures_as_a_last_json_line(stack: LocalStack) -> None:
