@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from devstack.appsync.datasources.opensearch import OpenSearchDataSource
 from devstack.appsync.execution import GraphQLApp, install_resolvers
 from devstack.appsync.manifest import load_manifest
 from devstack.appsync.pipeline import Executor
+from devstack.appsync.realtime import RealtimeConfig, RealtimeHub
 from devstack.appsync.schema import load_schema
 from devstack.appsync.server import AppSyncServer, build_app
 from devstack.appsync.worker import NodeWorker
@@ -39,6 +40,7 @@ class EndpointConfig:
     # Both set: serve https:// and wss:// (devstack/appsync/tls.py); neither: plain http://.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Endpoint:
 
     server: AppSyncServer
     worker: NodeWorker
+    hub: RealtimeHub
 
     @property
     def url(self) -> str:
@@ -91,16 +94,18 @@ def start_endpoint(config: EndpointConfig) -> Endpoint:
         executor = Executor(worker, _data_sources(config, manifest.data_sources))
         install_resolvers(schema, manifest, executor, {"TABLE_NAME": config.table})
         graphql = GraphQLApp(schema, config.auth)
+        hub = RealtimeHub(graphql, config.realtime)
+        graphql.publisher = hub.publish
         tls = config.tls_cert is not None and config.tls_key is not None
         server = AppSyncServer(
             (config.host, config.port),
-            build_app(graphql),
+            build_app(graphql, hub.routes),
             scheme="https" if tls else "http",
             ssl_certfile=str(config.tls_cert) if tls else None,
             ssl_keyfile=str(config.tls_key) if tls else None,
         )
-        server.start_background()
+        server.start_background(on_loop=hub.start)
     except BaseException:
         worker.close()
         raise
-    return Endpoint(server, worker)
+    return Endpoint(server, worker, hub)

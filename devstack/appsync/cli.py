@@ -19,6 +19,7 @@ from pathlib import Path
 from devstack.appsync.app import REPO_ROOT, EndpointConfig, start_endpoint
 from devstack.appsync.auth import AuthConfig, issue_token
 from devstack.appsync.errors import WorkerError
+from devstack.appsync.realtime import RealtimeConfig
 from devstack.appsync.tls import create_local_tls
 from devstack.servers import LOCAL_AWS_ENV
 
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         help="server certificate chain (PEM): serve https:// and wss://",
     )
     serve.add_argument("--tls-key", type=Path, default=None, help="the certificate's private key (PEM)")
+    serve.add_argument(
+        "--keepalive-interval", type=float, default=60.0, help="seconds between real-time `ka` messages"
+    )
     tls = commands.add_parser("tls", help="make a new local CA and server certificate in DIR")
     tls.add_argument("directory", type=Path, help="where ca.pem, server-cert.pem and server-key.pem go")
     token = commands.add_parser("token", help="print a local user-pool token for USERNAME")
@@ -76,6 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
         resolvers_dir=args.resolvers_dir,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        realtime=RealtimeConfig(keepalive_s=args.keepalive_interval),
     )
     endpoint = start_endpoint(config)
     stop = threading.Event()

@@ -6,6 +6,7 @@ Errors look like AppSync's: `{"path", "data": null, "errorType", "errorInfo", "l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from devstack.appsync.auth import AuthConfig, Caller, allowed_modes
 from devstack.appsync.errors import AppSyncError, UnauthorizedFieldError
 from devstack.appsync.manifest import Manifest, ResolverDef
 from devstack.appsync.pipeline import Executor, Invocation
+from devstack.appsync.publish import Publication, operation_of, publications, subscription_targets
 
 
 @dataclass
@@ -82,7 +84,7 @@ def _field_resolver(executor: Executor, resolver: ResolverDef, env: dict[str, st
     return resolve
 
 
-def _auth_middleware(next_: Any, root: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+def auth_middleware(next_: Any, root: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
     parent = info.parent_type
     field_def = parent.fields.get(info.field_name)
     # Introspection (`__schema`, `__typename`...) is open to every authenticated caller, as on AppSync.
@@ -97,6 +99,11 @@ def install_resolvers(
     schema: GraphQLSchema, manifest: Manifest, executor: Executor, env: dict[str, str]
 ) -> None:
     for resolver in manifest.resolvers:
+        if resolver.type_name == "Subscription":
+            # AppSync runs these at subscribe time; the real-time endpoint here never calls them.
+            raise ValueError(
+                f"Subscription.{resolver.field}: subscription resolvers are not supported locally"
+            )
         parent = schema.get_type(resolver.type_name)
         if not isinstance(parent, GraphQLObjectType) or resolver.field not in parent.fields:
             raise ValueError(
@@ -125,12 +132,21 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     return out
 
 
-class GraphQLApp:
-    """Executes GraphQL requests against the schema with the installed resolvers."""
+Publisher = Callable[[list[Publication]], None]
 
-    def __init__(self, schema: GraphQLSchema, auth: AuthConfig) -> None:
+
+class GraphQLApp:
+    """Executes GraphQL requests against the schema with the installed resolvers.
+
+    `publisher`, when set, receives what each mutation publishes to subscriptions (`@aws_subscribe`); it
+    must return at once (the real-time endpoint only queues the publications for its event loop).
+    """
+
+    def __init__(self, schema: GraphQLSchema, auth: AuthConfig, publisher: Publisher | None = None) -> None:
         self.schema = schema
         self.auth = auth
+        self.publisher = publisher
+        self.targets = subscription_targets(schema)
 
     def run(self, caller: Caller, headers: dict[str, str], payload: Any) -> dict[str, Any]:
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
@@ -148,8 +164,8 @@ class GraphQLApp:
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if any(op.operation == OperationType.SUBSCRIPTION for op in operations):
             message = (
-                "Subscriptions are not supported by the local AppSync endpoint: they need AppSync's "
-                "WebSocket protocol over TLS (devstack/appsync/README.md)"
+                "Subscriptions go through the real-time WebSocket endpoint (wss://<host>/graphql/realtime, "
+                "AppSync's protocol: devstack/appsync/README.md), not HTTP POST"
             )
             return {"data": None, "errors": [{"errorType": "UnsupportedOperation", "message": message}]}
         context = RequestContext(caller, headers, variables, [])
@@ -159,9 +175,18 @@ class GraphQLApp:
             context_value=context,
             variable_values=variables,
             operation_name=payload.get("operationName"),
-            middleware=[_auth_middleware],
+            middleware=[auth_middleware],
         )
         assert isinstance(result, ExecutionResult)  # every resolver is synchronous
+        operation = operation_of(document, payload.get("operationName"))
+        if (
+            self.publisher is not None
+            and operation is not None
+            and operation.operation == OperationType.MUTATION
+        ):
+            published = publications(document, operation, variables, result, self.targets)
+            if published:
+                self.publisher(published)
         body: dict[str, Any] = {"data": result.data}
         errors = [format_error(e) for e in result.errors or []]
         for path, appended in context.appended:
