@@ -6,6 +6,7 @@ Errors look like AppSync's: `{"path", "data": null, "errorType", "errorInfo", "l
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -184,9 +185,16 @@ class GraphQLApp:
             and operation is not None
             and operation.operation == OperationType.MUTATION
         ):
-            published = publications(document, operation, variables, result, self.targets)
-            if published:
-                self.publisher(published)
+            # The write is done whatever happens to its publication: a bug here is logged, never the
+            # mutation's error.
+            try:
+                published = publications(document, operation, variables, result, self.targets)
+                if published:
+                    self.publisher(published)
+            except Exception as exc:
+                print(
+                    f"realtime: publishing failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True
+                )
         body: dict[str, Any] = {"data": result.data}
         errors = [format_error(e) for e in result.errors or []]
         for path, appended in context.appended:

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 import requests
@@ -477,3 +478,15 @@ def test_a_subscriber_that_drops_is_forgotten(target: Target, endpoint: Endpoint
 
     during, after = run(scenario())
     assert after == during - 1
+
+
+def test_a_publication_that_fails_never_fails_the_mutation(
+    target: Target, endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(publications: object) -> None:
+        raise RuntimeError("the hub is broken")
+
+    monkeypatch.setattr(endpoint.hub.graphql, "publisher", broken)
+    listing_id = f"rt-broken-{uuid.uuid4().hex[:8]}"
+    answer = mutate(target, CREATE, {"input": listing_input(listing_id)})
+    assert answer == {"data": {"createListing": {"id": listing_id, "title": "Realtime flat", "owner": ANY}}}
