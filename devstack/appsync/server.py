@@ -145,6 +145,9 @@ class AppSyncServer:
             lifespan="off",
             http="httptools",  # the C parser; h11 (pure Python) adds ~1 ms per request
             ws="websockets-sansio",
+            # No permessage-deflate: a publication goes to every subscriber, and compressing it once per
+            # connection (zlib keeps a context per socket) would be most of the fan-out's CPU.
+            ws_per_message_deflate=False,
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
             # A stop waits this long for open requests and sockets, then closes them.

@@ -411,7 +411,7 @@ def test_a_subscriber_that_stops_reading_is_dropped_and_never_slows_a_mutation(
         )
         % fields
     )
-    # Random text: the connection negotiates permessage-deflate, and repeated text would shrink to nothing.
+    # Random text: were permessage-deflate ever negotiated, repeated text would shrink to nothing.
     description = secrets.token_urlsafe(3600)
 
     def stuck_socket() -> socket.socket:
