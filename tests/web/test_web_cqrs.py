@@ -126,3 +126,9 @@ def test_the_page_says_when_search_lags(
     endpoint = json.loads(local_stack.stack_file.read_text())["search_endpoint"]
     query = {"query": {"match_phrase": {"title": title}}}
     _wait_for(lambda: _hits(endpoint, query) == 1, "indexing the write after the restart")
+
+
+def test_another_users_changes_appear_live(served_page: PageServer, stack_info: dict[str, Any]) -> None:
+    """Two signed-in users: bob sees alice's create and edit over AppSync's WebSocket (wss://)."""
+    counts = run_browser_test("live", {"PAGE_URL": served_page.url, **_tls_env(stack_info)})
+    assert counts["pass"] == 1
