@@ -124,9 +124,14 @@ def run(
     info = stack.start()
     try:
         out.write(f"demo: stack up in {time.monotonic() - started:.1f} s; GraphQL at {info['graphql_url']}\n")
-        writer = GraphQLClient(info["graphql_url"], region=info["region"], auth="iam")
+        ca_file = info["ca_file"]
+        writer = GraphQLClient(info["graphql_url"], region=info["region"], auth="iam", ca_file=ca_file)
         reader = GraphQLClient(
-            info["graphql_url"], region=info["region"], auth="api_key", api_key=info["auth"]["api_key"]
+            info["graphql_url"],
+            region=info["region"],
+            auth="api_key",
+            api_key=info["auth"]["api_key"],
+            ca_file=ca_file,
         )
         seeding = time.monotonic()
         if graphql_seed:

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from devstack.appsync.tls import LocalTLS, create_local_tls
 from devstack.resources import TABLE_NAME, Resources, create_resources
 from devstack.servers import ChildServer, ServerStartError, free_port, start_moto, start_osmem
 from stackclient.stack import LOCAL_AWS_ENV
@@ -131,6 +132,10 @@ class LocalStack:
     def log_dir(self) -> Path:
         return self.options.state_dir / "logs"
 
+    @property
+    def tls_dir(self) -> Path:
+        return self.options.state_dir / "tls"
+
     def start(self) -> dict[str, Any]:
         """Start every part and write `stack.json`; on any failure stop what started and raise StackError."""
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
@@ -153,8 +158,10 @@ class LocalStack:
         osmem = self.children["osmem"] = start_osmem()
         api_key = "local-" + secrets.token_hex(12)
         token_secret = secrets.token_hex(24)
+        # A new CA for every stack: nothing trusts a key that outlives the stack it was made for.
+        tls = create_local_tls(self.tls_dir)
         # The endpoint boots (Node worker, schema) while the table, queues and indices are made.
-        appsync = self._spawn_appsync(api_key, token_secret) if self.options.appsync else None
+        appsync = self._spawn_appsync(api_key, token_secret, tls) if self.options.appsync else None
         self.resources = create_resources(moto.url, REGION)
         self._ensure_indices(osmem.url)
         poller = self._spawn_poller()
@@ -165,6 +172,7 @@ class LocalStack:
             graphql_url = str(ready["url"])
         self.children["poller"], _ = wait_ready("poller", poller, self.log_dir, self.options.start_timeout_s)
         self.info = {
+            # https, as on AWS: Amplify opens subscriptions on wss://<host>/graphql/realtime.
             "graphql_url": graphql_url,
             "region": REGION,
             "auth": {"api_key": api_key, "user_pool_id": None, "user_pool_client_id": None, "iam": True},
@@ -186,6 +194,8 @@ class LocalStack:
             "stream_arn": self.resources.stream_arn,
             "poll_interval_s": self.options.poll_interval_s,
             "logs": str(self.log_dir),
+            "ca_file": str(tls.ca_file) if graphql_url else None,
+            "tls_spki_sha256": tls.spki_sha256 if graphql_url else None,
         }
         self.write_stack_file()
 
@@ -201,7 +211,7 @@ class LocalStack:
         if result.returncode != 0:
             raise StackError(f"creating indices failed: {result.stderr.strip() or result.stdout.strip()}")
 
-    def _spawn_appsync(self, api_key: str, token_secret: str) -> Spawned:
+    def _spawn_appsync(self, api_key: str, token_secret: str, tls: LocalTLS) -> Spawned:
         argv = [
             sys.executable, "-m", "devstack.appsync", "serve",
             "--port", str(free_port()),
@@ -210,6 +220,8 @@ class LocalStack:
             "--table", TABLE_NAME,
             "--api-key", api_key,
             "--token-secret", token_secret,
+            "--tls-cert", str(tls.cert_file),
+            "--tls-key", str(tls.key_file),
         ]  # fmt: skip
         spawned = spawn_child("appsync", argv, LOCAL_AWS_ENV, self.log_dir)
         self.children["appsync"] = ChildServer(

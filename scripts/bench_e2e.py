@@ -54,7 +54,12 @@ class Searcher:
         self.via = via
         self.endpoint = stack["search_endpoint"]
         self.session = requests.Session()
-        self.client = GraphQLClient(stack["graphql_url"], auth="api_key", api_key=stack["auth"]["api_key"])
+        self.client = GraphQLClient(
+            stack["graphql_url"],
+            auth="api_key",
+            api_key=stack["auth"]["api_key"],
+            ca_file=stack.get("ca_file"),
+        )
 
     def version(self, listing_id: str, token: str) -> str | None:
         if self.via == "graphql":
@@ -68,7 +73,9 @@ class Searcher:
 
 
 def run(stack: dict[str, Any], writes: int, via: str, timeout_s: float, poll_s: float) -> dict[str, Any]:
-    writer = GraphQLClient(stack["graphql_url"], region=stack["region"], auth="iam")
+    writer = GraphQLClient(
+        stack["graphql_url"], region=stack["region"], auth="iam", ca_file=stack.get("ca_file")
+    )
     searcher = Searcher(stack, via)
     run_id = uuid.uuid4().hex[:8]
     live: list[tuple[str, str, str]] = []  # (id, version, search token) of listings this run created

@@ -49,7 +49,7 @@ def running_stack(state_dir: Path) -> dict[str, object] | None:
 def summary(info: dict[str, object], state_dir: Path) -> str:
     auth = info.get("auth") or {}
     return (
-        f"GraphQL     {info.get('graphql_url')}\n"
+        f"GraphQL     {info.get('graphql_url')} (CA {info.get('ca_file')})\n"
         f"API key     {auth.get('api_key') if isinstance(auth, dict) else ''}\n"
         f"DynamoDB    {info.get('dynamodb_endpoint')} (table {info.get('table_name')})\n"
         f"OpenSearch  {info.get('search_endpoint')}\n"

@@ -30,7 +30,9 @@ def make_writer(stack: Stack, direct: bool, concurrency: int) -> Writer:
         return DirectWriter(dynamodb_client(stack), stack.table_name)
     if not stack.graphql_url:
         raise SeedError(f"{stack.source} has no graphql_url: use --direct, or start the AppSync endpoint")
-    return GraphQLWriter(GraphQLClient(stack.graphql_url, region=stack.region, auth="iam"), concurrency)
+    return GraphQLWriter(
+        GraphQLClient(stack.graphql_url, region=stack.region, auth="iam", ca_file=stack.ca_file), concurrency
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             raise StackConfigError(
                 f"{stack.source} has no graphql_url: the smoke test writes through the API"
             )
-        api = GraphQLClient(stack.graphql_url, region=stack.region, auth="iam")
+        api = GraphQLClient(stack.graphql_url, region=stack.region, auth="iam", ca_file=stack.ca_file)
         dynamodb, search = dynamodb_client(stack), opensearch_client(stack)
     except (OpsError, StackClientError, BotoCoreError) as error:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)

@@ -29,6 +29,8 @@ class GraphQLClient:
     token: str | None = None
     credentials: Credentials | None = None
     timeout_s: float = 30.0
+    # The local stack's CA (stack.json `ca_file`); None trusts the system's CAs, as for AWS.
+    ca_file: str | None = None
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
@@ -55,7 +57,11 @@ class GraphQLClient:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
         try:
             response = self.session.post(
-                self.url, data=body, headers=self._headers(body), timeout=self.timeout_s
+                self.url,
+                data=body,
+                headers=self._headers(body),
+                timeout=self.timeout_s,
+                verify=self.ca_file or True,
             )
         except requests.ConnectionError as error:
             raise EndpointUnreachable(f"cannot reach the GraphQL endpoint {self.url}: {error}") from error

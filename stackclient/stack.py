@@ -66,6 +66,8 @@ class Stack:
     # Local stack only: where moto answers (None means the regional AWS endpoint).
     dynamodb_endpoint: str | None = None
     sqs_endpoint: str | None = None
+    # Local stack only: the CA its endpoint's https certificate comes from (None: the system's CAs).
+    ca_file: str | None = None
     search_auth: SearchAuth = "sigv4"
     source: str = ""
 
@@ -109,6 +111,7 @@ def stack_from_mapping(values: Mapping[str, Any], source: str) -> Stack:
         auth=dict(auth),
         dynamodb_endpoint=values.get("dynamodb_endpoint") or None,
         sqs_endpoint=values.get("sqs_endpoint") or None,
+        ca_file=values.get("ca_file") or None,
         search_auth=infer_search_auth(endpoint),
         source=source,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,12 @@ from devstack.appsync.auth import AuthConfig
 from devstack.appsync.datasources import DataSource, NoneDataSource
 from devstack.appsync.datasources.dynamodb import DynamoDBDataSource
 from devstack.appsync.datasources.opensearch import OpenSearchDataSource
+from devstack.appsync.execution import GraphQLApp, install_resolvers
 from devstack.appsync.manifest import ManifestError, load_manifest
 from devstack.appsync.pipeline import Executor
+from devstack.appsync.realtime import RealtimeConfig, RealtimeHub
 from devstack.appsync.schema import load_schema
-from devstack.appsync.server import AppSyncHTTPServer, GraphQLApp, install_resolvers
+from devstack.appsync.server import AppSyncServer, build_app
 from devstack.appsync.worker import NodeWorker
 from projector.names import INDEX_FAMILIES
 
@@ -37,14 +39,19 @@ class EndpointConfig:
     port: int = 0
     schema_dir: Path = REPO_ROOT / "schema"
     resolvers_dir: Path = RESOLVERS_DIR_DEFAULT
+    # Both set: serve https:// and wss:// (devstack/appsync/tls.py); neither: plain http://.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
 
 
 @dataclass
 class Endpoint:
     """A running endpoint; `close()` stops the HTTP server and the Node worker."""
 
-    server: AppSyncHTTPServer
+    server: AppSyncServer
     worker: NodeWorker
+    hub: RealtimeHub
 
     @property
     def url(self) -> str:
@@ -52,7 +59,6 @@ class Endpoint:
 
     def close(self) -> None:
         self.server.shutdown()
-        self.server.server_close()
         self.worker.close()
 
 
@@ -101,9 +107,19 @@ def start_endpoint(config: EndpointConfig) -> Endpoint:
         if missing:
             raise ManifestError(f"the manifest declares environment variables the endpoint lacks: {missing}")
         install_resolvers(schema, manifest, executor, env)
-        server = AppSyncHTTPServer((config.host, config.port), GraphQLApp(schema, config.auth))
+        graphql = GraphQLApp(schema, config.auth)
+        hub = RealtimeHub(graphql, config.realtime)
+        graphql.publisher = hub.publish
+        tls = config.tls_cert is not None and config.tls_key is not None
+        server = AppSyncServer(
+            (config.host, config.port),
+            build_app(graphql, hub.routes),
+            scheme="https" if tls else "http",
+            ssl_certfile=str(config.tls_cert) if tls else None,
+            ssl_keyfile=str(config.tls_key) if tls else None,
+        )
+        server.start_background(on_loop=hub.start)
     except BaseException:
         worker.close()
         raise
-    server.start_background()
-    return Endpoint(server, worker)
+    return Endpoint(server, worker, hub)

@@ -1,8 +1,9 @@
 """Command line of the local AppSync endpoint (docs/design.md §8).
 
     python -m devstack.appsync serve --port P --dynamodb-endpoint URL --opensearch-endpoint URL \
-        --table NAME --api-key KEY --token-secret SECRET
+        --table NAME --api-key KEY --token-secret SECRET [--tls-cert PEM --tls-key PEM]
     python -m devstack.appsync token USERNAME --token-secret SECRET
+    python -m devstack.appsync tls DIR
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from pathlib import Path
 from devstack.appsync.app import REPO_ROOT, EndpointConfig, start_endpoint
 from devstack.appsync.auth import AuthConfig, issue_token
 from devstack.appsync.errors import WorkerError
+from devstack.appsync.realtime import RealtimeConfig
+from devstack.appsync.tls import create_local_tls
 from stackclient.stack import LOCAL_AWS_ENV
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m devstack.appsync", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve GraphQL at http://HOST:PORT/graphql")
+    serve = commands.add_parser("serve", help="serve GraphQL at http(s)://HOST:PORT/graphql")
     serve.add_argument("-p", "--port", type=int, default=0, help="port (0: a free one)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("-d", "--dynamodb-endpoint", required=True, help="DynamoDB endpoint URL (moto server)")
@@ -37,6 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--resolvers-dir", type=Path, default=REPO_ROOT / "resolvers", help="resolvers + manifest"
     )
+    serve.add_argument(
+        "--tls-cert",
+        type=Path,
+        default=None,
+        help="server certificate chain (PEM): serve https:// and wss://",
+    )
+    serve.add_argument("--tls-key", type=Path, default=None, help="the certificate's private key (PEM)")
+    serve.add_argument(
+        "--keepalive-interval", type=float, default=60.0, help="seconds between real-time `ka` messages"
+    )
+    tls = commands.add_parser("tls", help="make a new local CA and server certificate in DIR")
+    tls.add_argument("directory", type=Path, help="where ca.pem, server-cert.pem and server-key.pem go")
     token = commands.add_parser("token", help="print a local user-pool token for USERNAME")
     token.add_argument("username", help="the user's name (its `sub` is derived from it)")
     token.add_argument("-s", "--token-secret", required=True, help="the secret the server was started with")
@@ -44,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ValueError("--tls-cert and --tls-key go together")
     # IAM callers sign with the local stack's credentials (docs/design.md §8).
     iam = {
         LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"]: LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
@@ -61,6 +78,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         schema_dir=args.schema_dir,
         resolvers_dir=args.resolvers_dir,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        realtime=RealtimeConfig(keepalive_s=args.keepalive_interval),
     )
     endpoint = start_endpoint(config)
     stop = threading.Event()
@@ -76,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "token":
         print(issue_token(args.username, args.token_secret))
+        return 0
+    if args.command == "tls":
+        made = create_local_tls(args.directory)
+        files = {"ca_file": made.ca_file, "cert_file": made.cert_file, "key_file": made.key_file}
+        print(json.dumps({**{k: str(v) for k, v in files.items()}, "tls_spki_sha256": made.spki_sha256}))
         return 0
     try:
         return _serve(args)

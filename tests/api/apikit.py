@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -31,6 +32,7 @@ class Api:
     dynamodb: Any
     projector_env: dict[str, str]
     session: requests.Session = field(default_factory=requests.Session)
+    ca_file: Path | None = None  # the endpoint's CA (it serves https); the session trusts it
 
     def post(self, query: str, variables: dict[str, Any] | None = None, **headers: str) -> requests.Response:
         body = json.dumps({"query": query, "variables": variables or {}})

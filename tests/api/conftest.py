@@ -16,6 +16,7 @@ import boto3
 import pytest
 from apikit import API_KEY, TOKEN_SECRET, Api
 
+from devstack.appsync.tls import LocalTLS, create_local_tls
 from devstack.checkpoint import CheckpointStore
 from devstack.definitions import EsmSettings
 from devstack.poller import StreamPoller
@@ -36,7 +37,15 @@ def api_osmem() -> Iterator[ChildServer]:
 
 
 @pytest.fixture(scope="session")
-def endpoint_process(moto_server: ChildServer, api_osmem: ChildServer) -> Iterator[tuple[str, str]]:
+def api_tls(tmp_path_factory: pytest.TempPathFactory) -> LocalTLS:
+    """The endpoint serves https and wss, as the local stack's does, from a CA of its own."""
+    return create_local_tls(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def endpoint_process(
+    moto_server: ChildServer, api_osmem: ChildServer, api_tls: LocalTLS
+) -> Iterator[tuple[str, str]]:
     table = f"api-e2e-{uuid.uuid4().hex[:8]}"
     create_resources(moto_server.url, table_name=table)
     argv = [
@@ -47,6 +56,8 @@ def endpoint_process(moto_server: ChildServer, api_osmem: ChildServer) -> Iterat
         "--table", table,
         "--api-key", API_KEY,
         "--token-secret", TOKEN_SECRET,
+        "--tls-cert", str(api_tls.cert_file),
+        "--tls-key", str(api_tls.key_file),
     ]  # fmt: skip
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, **LOCAL_AWS_ENV}
@@ -64,7 +75,9 @@ def endpoint_process(moto_server: ChildServer, api_osmem: ChildServer) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def api(moto_server: ChildServer, api_osmem: ChildServer, endpoint_process: tuple[str, str]) -> Iterator[Api]:
+def api(
+    moto_server: ChildServer, api_osmem: ChildServer, endpoint_process: tuple[str, str], api_tls: LocalTLS
+) -> Iterator[Api]:
     from projector import handler as projector_handler
     from projector.indices import ensure_indices
     from projector.transport import Transport
@@ -83,4 +96,9 @@ def api(moto_server: ChildServer, api_osmem: ChildServer, endpoint_process: tupl
             CheckpointStore(Path(scratch) / "checkpoint.json"),
             lambda message: None,
         )
-        yield Api(url, table, poller, dynamodb, projector_env(api_osmem.url, moto_server.url, dlq))
+        api = Api(url, table, poller, dynamodb, projector_env(api_osmem.url, moto_server.url, dlq))
+        api.session.verify = str(api_tls.ca_file)
+        # Else REQUESTS_CA_BUNDLE, when set, overrides the session's `verify` (a requests quirk).
+        api.session.trust_env = False
+        api.ca_file = api_tls.ca_file
+        yield api

@@ -86,11 +86,11 @@ def test_the_token_command_prints_a_token_the_server_accepts(api: Api) -> None:
     assert owner["data"]["getListing"]["owner"] == local_sub("carol")
 
 
-def test_subscriptions_are_refused_with_a_clear_error(api: Api) -> None:
+def test_a_subscription_over_http_post_points_to_the_realtime_endpoint(api: Api) -> None:
     answer = api.as_api_key("subscription { onListingChanged { id } }")
     assert answer["data"] is None
     assert answer["errors"][0]["errorType"] == "UnsupportedOperation"
-    assert "README" in answer["errors"][0]["message"]
+    assert "/graphql/realtime" in answer["errors"][0]["message"]
 
 
 def test_cors_lets_a_browser_call_with_api_key_or_token(api: Api) -> None:

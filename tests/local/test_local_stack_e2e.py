@@ -5,10 +5,13 @@ One stack (moto, osmem, the local AppSync endpoint, the poller as child processe
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import io
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -20,7 +23,10 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
+from devstack.appsync.tls import spki_sha256
 from devstack.demo import SEARCH
 from devstack.stack import LocalStack, StackOptions
 from stackclient.errors import GraphQLError
@@ -54,12 +60,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="module")
 def iam(stack: LocalStack) -> GraphQLClient:
-    return GraphQLClient(stack.info["graphql_url"], auth="iam")
+    return GraphQLClient(stack.info["graphql_url"], auth="iam", ca_file=stack.info["ca_file"])
 
 
 @pytest.fixture(scope="module")
 def api_key(stack: LocalStack) -> GraphQLClient:
-    return GraphQLClient(stack.info["graphql_url"], auth="api_key", api_key=stack.info["auth"]["api_key"])
+    return GraphQLClient(
+        stack.info["graphql_url"],
+        auth="api_key",
+        api_key=stack.info["auth"]["api_key"],
+        ca_file=stack.info["ca_file"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -345,6 +356,54 @@ def test_stack_json_has_the_design_keys(stack: LocalStack) -> None:
     assert [key for key in keys if not info.get(key)] == []
     assert set(info["pids"]) == {"moto", "osmem", "appsync", "poller", "supervisor"}
     assert info["auth"]["iam"] is True and info["auth"]["api_key"]
+
+
+def test_the_endpoint_serves_https_trusted_through_the_stack_ca_only(stack: LocalStack) -> None:
+    info = stack.info
+    assert info["graphql_url"].startswith("https://127.0.0.1:")
+    query = {"query": "{ __typename }"}
+    key = {"x-api-key": info["auth"]["api_key"]}
+    trusted = requests.post(info["graphql_url"], json=query, headers=key, verify=info["ca_file"], timeout=10)
+    assert trusted.json() == {"data": {"__typename": "Query"}}
+    with pytest.raises(requests.exceptions.SSLError):  # the system's CAs do not vouch for it
+        requests.post(info["graphql_url"], json=query, headers=key, timeout=10)
+    served = ssl.get_server_certificate(("127.0.0.1", int(info["graphql_url"].split(":")[2].split("/")[0])))
+    assert spki_sha256(served.encode()) == info["tls_spki_sha256"]
+
+
+def test_a_user_subscribed_over_wss_sees_another_users_write(stack: LocalStack, iam: GraphQLClient) -> None:
+    """The stack's endpoint speaks AppSync's real-time protocol where Amplify looks for it, over TLS."""
+    info = stack.info
+    run = subprocess.run([*info["token_command"], "dora"], capture_output=True, text=True, check=True)
+    header = {"host": info["graphql_url"].split("/")[2], "Authorization": run.stdout.strip()}
+    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).decode().rstrip("=")
+    listing_id = f"wss-{uuid.uuid4().hex[:8]}"
+    query = "subscription($id: ID) { onListingChanged(id: $id) { id title } }"
+
+    async def scenario() -> dict[str, Any]:
+        realtime = info["graphql_url"].replace("https://", "wss://") + "/realtime"
+        context = ssl.create_default_context(cafile=info["ca_file"])
+        protocols = [Subprotocol("graphql-ws"), Subprotocol(f"header-{encoded}")]
+        async with connect(realtime, subprotocols=protocols, ssl=context) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            data = json.dumps({"query": query, "variables": {"id": listing_id}})
+            start = {
+                "id": "1",
+                "type": "start",
+                "payload": {"data": data, "extensions": {"authorization": header}},
+            }
+            await ws.send(json.dumps(start))
+            assert json.loads(await ws.recv()) == {"type": "start_ack", "id": "1"}
+            spec = {"id": listing_id, "title": "Live room", "category": "ROOM", "price": 500, "owner": "e2e",
+                    "currency": "EUR", "location": {"lat": 48.85, "lon": 2.35}, "city": "Paris"}  # fmt: skip
+            await asyncio.to_thread(iam.execute, CREATE, {"input": spec})
+            message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            return message
+
+    message = asyncio.run(scenario())
+    assert message["type"] == "data" and message["id"] == "1"
+    assert message["payload"]["data"]["onListingChanged"]["id"] == listing_id
 
 
 def test_the_benchmark_prints_its_figures_as_a_last_json_line(stack: LocalStack) -> None:

@@ -99,20 +99,36 @@ def served_page(
     return page_server
 
 
-def test_cqrs_loop_in_the_browser(served_page: PageServer) -> None:
-    counts = run_browser_test("cqrs-loop", {"PAGE_URL": served_page.url, "SEED_LIMIT": str(SEED_LIMIT)})
+def _tls_env(info: dict[str, Any]) -> dict[str, str]:
+    """Trust for the stack's https endpoint: Chromium trusts its server key, Node (the tests' own fetch
+    calls) its CA."""
+    return {"TLS_SPKI_SHA256": info["tls_spki_sha256"], "NODE_EXTRA_CA_CERTS": info["ca_file"]}
+
+
+def test_cqrs_loop_in_the_browser(served_page: PageServer, stack_info: dict[str, Any]) -> None:
+    env = {"PAGE_URL": served_page.url, "SEED_LIMIT": str(SEED_LIMIT), **_tls_env(stack_info)}
+    counts = run_browser_test("cqrs-loop", env)
     assert counts["pass"] == 2
 
 
-def test_the_page_says_when_search_lags(served_page: PageServer, local_stack: LocalStack) -> None:
+def test_the_page_says_when_search_lags(
+    served_page: PageServer, local_stack: LocalStack, stack_info: dict[str, Any]
+) -> None:
     """Fault injection: with the projector stopped the page reports stale search; no write is lost."""
     title = f"Lagging room {uuid.uuid4().hex[:8]}"
     local_stack.children["poller"].stop()
     try:
-        counts = run_browser_test("search-lag", {"PAGE_URL": served_page.url, "LAG_TITLE": title})
+        env = {"PAGE_URL": served_page.url, "LAG_TITLE": title, **_tls_env(stack_info)}
+        counts = run_browser_test("search-lag", env)
     finally:
         local_stack.start_poller()  # resumes from its checkpoint
     assert counts["pass"] == 1
     endpoint = json.loads(local_stack.stack_file.read_text())["search_endpoint"]
     query = {"query": {"match_phrase": {"title": title}}}
     _wait_for(lambda: _hits(endpoint, query) == 1, "indexing the write after the restart")
+
+
+def test_another_users_changes_appear_live(served_page: PageServer, stack_info: dict[str, Any]) -> None:
+    """Two signed-in users: bob sees alice's create and edit over AppSync's WebSocket (wss://)."""
+    counts = run_browser_test("live", {"PAGE_URL": served_page.url, **_tls_env(stack_info)})
+    assert counts["pass"] == 1

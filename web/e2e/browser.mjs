@@ -19,6 +19,10 @@ const FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+// A local stack serves https with a certificate from its own CA: trust exactly that server key (the
+// stack's `tls_spki_sha256`), not every certificate. Chromium honours the flag with a user data dir,
+// which launchPersistentContext gives it.
+if (process.env.TLS_SPKI_SHA256) FLAGS.push(`--ignore-certificate-errors-spki-list=${process.env.TLS_SPKI_SHA256}`);
 
 /** Starts Chromium with a fresh profile; `close()` stops it and removes the profile. */
 export async function launch() {

@@ -81,6 +81,8 @@ const SEARCH = `query Search($query: String, $filter: ListingFilter, $near: GeoR
   }
 }`;
 
+// Mutations select LISTING_FIELDS too: a subscriber receives only the fields the mutation selected.
+const ON_CHANGED = `subscription OnListingChanged { onListingChanged { ${LISTING_FIELDS} } }`;
 const GET = `query Get($id: ID!) { getListing(id: $id) { ${LISTING_FIELDS} } }`;
 const CREATE = `mutation Create($input: CreateListingInput!) { createListing(input: $input) { ${LISTING_FIELDS} } }`;
 const UPDATE = `mutation Update($input: UpdateListingInput!) { updateListing(input: $input) { ${LISTING_FIELDS} } }`;
@@ -128,6 +130,14 @@ interface Client {
   graphql(options: { query: string; variables: Record<string, unknown>; authMode?: AuthMode }): Promise<unknown>;
 }
 
+// What Amplify returns for a subscription document: an Observable of AppSync's `data` messages.
+interface Subscribable {
+  subscribe(observer: {
+    next: (event: { data?: { onListingChanged?: Listing | null } }) => void;
+    error: (failure: unknown) => void;
+  }): { unsubscribe(): void };
+}
+
 async function call<T>(
   client: Client,
   query: string,
@@ -154,6 +164,21 @@ export class Api {
   async search(input: SearchInput): Promise<SearchResult> {
     const data = await call<{ searchListings: SearchResult }>(this.client, SEARCH, { ...input }, this.readMode());
     return data.searchListings;
+  }
+
+  /** Every listing change any client makes (`onListingChanged` over AppSync's WebSocket); returns the
+   * function that stops it. `onError` is called once if the socket cannot open or the server refuses. */
+  watch(onChange: (listing: Listing) => void, onError: (error: ApiError) => void): () => void {
+    const request = { query: ON_CHANGED, variables: {}, authMode: this.readMode() };
+    const observable = this.client.graphql(request) as unknown as Subscribable;
+    const subscription = observable.subscribe({
+      next: (event) => {
+        const listing = event.data?.onListingChanged;
+        if (listing) onChange(listing);
+      },
+      error: (failure) => onError(toApiError(failure)),
+    });
+    return () => subscription.unsubscribe();
   }
 
   async get(id: string): Promise<Listing | null> {

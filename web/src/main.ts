@@ -1,5 +1,7 @@
 // The page: wires the search panel, the results and the listing editor to the API.
 import './style.css';
+import { CONNECTION_STATE_CHANGE, ConnectionState } from 'aws-amplify/api';
+import { Hub } from 'aws-amplify/utils';
 import { Api, ApiError, CATEGORIES, toApiError } from './api';
 import type { Category, Listing, SearchInput, SearchResult, SearchSort } from './api';
 import { type Authenticator, type User, configureAmplify } from './auth';
@@ -22,6 +24,10 @@ const state = {
   searchRun: 0, // only the newest search may render
   syncRun: 0, // only the newest write may update the sync banner
 };
+
+// Live updates: the subscription's stop function, and the newest changes shown in #live-feed.
+const live = { stop: null as (() => void) | null, feed: [] as Listing[] };
+const LIVE_FEED_SIZE = 5;
 
 // Set once by start() from config.json.
 let api: Api;
@@ -150,6 +156,38 @@ async function trackSearch(target: Target): Promise<void> {
   syncBanner.textContent = outcome.caughtUp
     ? `Search has caught up with “${target.listing.title}” (${what}) after ${seconds} s.`
     : `Search still does not show “${target.listing.title}” (${what}) after ${seconds} s; results may be stale.`;
+}
+
+function setLive(status: 'connecting' | 'on' | 'off', text: string): void {
+  document.body.dataset.live = status; // lets tests wait for the subscription
+  byId('live-status').textContent = text;
+}
+
+/** A change someone made (this user included), listed in the feed. The result cards are left as the
+ * last search showed them: their versions are what an edit or delete expects, so a stale card still
+ * ends in a conflict the user can resolve (cqrs-loop.test.mjs), never in a write of unseen data. */
+function onLiveChange(listing: Listing): void {
+  const others = live.feed.filter((item) => !(item.id === listing.id && item.version === listing.version));
+  live.feed = [listing, ...others].slice(0, LIVE_FEED_SIZE);
+  byId('live-feed').replaceChildren(
+    // data-listing, not data-id: data-id marks the result cards.
+    ...live.feed.map((item) =>
+      el(
+        'li',
+        { 'data-listing': item.id, 'data-listing-version': item.version },
+        `“${item.title}” · version ${item.version} · ${mine(item) ? 'by you' : 'by another user'}`,
+      ),
+    ),
+  );
+}
+
+/** (Re)subscribe with the current auth mode; a failure leaves the page working as before (polling). */
+function startLive(): void {
+  live.stop?.();
+  setLive('connecting', 'Connecting to live updates…');
+  live.stop = api.watch(onLiveChange, (error) =>
+    setLive('off', `Live updates unavailable (${describe(error)}); saving still waits for search by polling.`),
+  );
 }
 
 function setEditing(listing: Listing | null): void {
@@ -286,6 +324,7 @@ function wire(auth: Authenticator): void {
         show(byId('page-error'), null);
         renderUser(auth);
         void runSearch(); // now with the user's token: own listings get their buttons
+        startLive(); // the user's own token from now on
       })
       .catch((failure: unknown) => show(byId('page-error'), `Sign-in failed: ${String(failure)}`));
   });
@@ -295,6 +334,11 @@ function wire(auth: Authenticator): void {
       setEditing(null);
       renderUser(auth);
       void runSearch();
+      if (hasApiKey) startLive();
+      else {
+        live.stop?.();
+        setLive('off', 'Sign in for live updates.');
+      }
     });
   });
 }
@@ -313,7 +357,18 @@ async function start(): Promise<void> {
   state.user = await authenticator.current().catch(() => null);
   renderUser(authenticator);
   setEditing(null);
+  // Amplify reports its socket's state on the Hub: Connected once the server acknowledged.
+  Hub.listen('api', ({ payload }) => {
+    if (payload.event !== CONNECTION_STATE_CHANGE) return;
+    const { connectionState } = payload.data as { connectionState: ConnectionState };
+    if (connectionState === ConnectionState.Connected) {
+      setLive('on', 'Live: changes anyone makes appear here as they happen.');
+    } else if (connectionState === ConnectionState.ConnectionDisrupted) {
+      setLive('off', 'Live updates interrupted; reconnecting…');
+    }
+  });
   await runSearch();
+  if (state.user || hasApiKey) startLive();
   document.body.dataset.ready = 'true';
 }
 

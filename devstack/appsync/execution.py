@@ -1,0 +1,204 @@
+"""GraphQL execution with AppSync's rules: resolvers from the manifest, `@aws_*` field auth, error shape.
+
+Transport-free: the HTTP server (server.py) and the real-time WebSocket endpoint both call into it.
+Errors look like AppSync's: `{"path", "data": null, "errorType", "errorInfo", "locations", "message"}`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+    validate,
+)
+
+from devstack.appsync.auth import AuthConfig, Caller, allowed_modes
+from devstack.appsync.errors import AppSyncError, UnauthorizedFieldError
+from devstack.appsync.manifest import Manifest, ResolverDef
+from devstack.appsync.pipeline import Executor, Invocation
+from devstack.appsync.publish import Publication, operation_of, publications, subscription_targets
+
+
+@dataclass
+class RequestContext:
+    """What field resolvers need about the HTTP request."""
+
+    caller: Caller
+    headers: dict[str, str]
+    variables: dict[str, Any]
+    appended: list[tuple[list[str | int], dict[str, Any]]]
+
+
+def _selection_list(info: GraphQLResolveInfo[Any]) -> list[str]:
+    names: list[str] = []
+
+    def walk(nodes: Any, prefix: str) -> None:
+        for node in nodes or ():
+            if isinstance(node, FieldNode) and node.name.value != "__typename":
+                path = prefix + node.name.value
+                names.append(path)
+                if node.selection_set:
+                    walk(node.selection_set.selections, path + "/")
+
+    for field_node in info.field_nodes:
+        if field_node.selection_set:
+            walk(field_node.selection_set.selections, "")
+    return names
+
+
+def _field_resolver(executor: Executor, resolver: ResolverDef, env: dict[str, str]) -> Any:
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        request: RequestContext = info.context
+        call = Invocation(
+            arguments=arguments,
+            identity=request.caller.identity,
+            source=source,
+            info={
+                "fieldName": info.field_name,
+                "parentTypeName": info.parent_type.name,
+                "variables": request.variables,
+                "selectionSetList": _selection_list(info),
+            },
+            request={"headers": request.headers, "domainName": None},
+            env=env,
+            auth_type=request.caller.auth_type,
+        )
+        try:
+            return executor.resolve(resolver, call)
+        finally:
+            path = list(info.path.as_list())
+            request.appended.extend((path, error) for error in call.appended_errors)
+
+    return resolve
+
+
+def auth_middleware(next_: Any, root: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+    parent = info.parent_type
+    field_def = parent.fields.get(info.field_name)
+    # Introspection (`__schema`, `__typename`...) is open to every authenticated caller, as on AppSync.
+    if field_def is None or parent.name.startswith("__"):
+        return next_(root, info, **arguments)
+    if info.context.caller.mode not in allowed_modes(parent, field_def):
+        raise UnauthorizedFieldError(info.field_name, parent.name)
+    return next_(root, info, **arguments)
+
+
+def install_resolvers(
+    schema: GraphQLSchema, manifest: Manifest, executor: Executor, env: dict[str, str]
+) -> None:
+    for resolver in manifest.resolvers:
+        if resolver.type_name == "Subscription":
+            # AppSync runs these at subscribe time; the real-time endpoint here never calls them.
+            raise ValueError(
+                f"Subscription.{resolver.field}: subscription resolvers are not supported locally"
+            )
+        parent = schema.get_type(resolver.type_name)
+        if not isinstance(parent, GraphQLObjectType) or resolver.field not in parent.fields:
+            raise ValueError(
+                f"manifest resolves {resolver.type_name}.{resolver.field}, which the schema lacks"
+            )
+        parent.fields[resolver.field].resolve = _field_resolver(executor, resolver, env)
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    """One error in AppSync's shape."""
+    original = error.original_error
+    out: dict[str, Any] = {
+        "path": error.path,
+        "data": None,
+        "errorType": None,
+        "errorInfo": None,
+        "locations": [
+            {"line": loc.line, "column": loc.column, "sourceName": None} for loc in (error.locations or [])
+        ],
+        "message": error.message,
+    }
+    if isinstance(original, AppSyncError):
+        out.update(errorType=original.error_type, data=original.data, errorInfo=original.error_info)
+    elif original is not None:
+        out.update(errorType="InternalFailure", message=f"{type(original).__name__}: {original}")
+    return out
+
+
+Publisher = Callable[[list[Publication]], None]
+
+
+class GraphQLApp:
+    """Executes GraphQL requests against the schema with the installed resolvers.
+
+    `publisher`, when set, receives what each mutation publishes to subscriptions (`@aws_subscribe`); it
+    must return at once (the real-time endpoint only queues the publications for its event loop).
+    """
+
+    def __init__(self, schema: GraphQLSchema, auth: AuthConfig, publisher: Publisher | None = None) -> None:
+        self.schema = schema
+        self.auth = auth
+        self.publisher = publisher
+        self.targets = subscription_targets(schema)
+
+    def run(self, caller: Caller, headers: dict[str, str], payload: Any) -> dict[str, Any]:
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            raise AppSyncError(
+                "The body must be a JSON object with a query string", "MalformedHttpRequestException"
+            )
+        variables = payload.get("variables") or {}
+        try:
+            document = parse(payload["query"])
+        except GraphQLError as error:
+            return {"data": None, "errors": [format_error(error)]}
+        problems = validate(self.schema, document)
+        if problems:
+            return {"data": None, "errors": [format_error(e) for e in problems]}
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if any(op.operation == OperationType.SUBSCRIPTION for op in operations):
+            message = (
+                "Subscriptions go through the real-time WebSocket endpoint (wss://<host>/graphql/realtime, "
+                "AppSync's protocol: devstack/appsync/README.md), not HTTP POST"
+            )
+            return {"data": None, "errors": [{"errorType": "UnsupportedOperation", "message": message}]}
+        context = RequestContext(caller, headers, variables, [])
+        result = execute(
+            self.schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=payload.get("operationName"),
+            middleware=[auth_middleware],
+        )
+        assert isinstance(result, ExecutionResult)  # every resolver is synchronous
+        operation = operation_of(document, payload.get("operationName"))
+        if (
+            self.publisher is not None
+            and operation is not None
+            and operation.operation == OperationType.MUTATION
+        ):
+            # The write is done whatever happens to its publication: a bug here is logged, never the
+            # mutation's error.
+            try:
+                published = publications(document, operation, variables, result, self.targets)
+                if published:
+                    self.publisher(published)
+            except Exception as exc:
+                print(
+                    f"realtime: publishing failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True
+                )
+        body: dict[str, Any] = {"data": result.data}
+        errors = [format_error(e) for e in result.errors or []]
+        for path, appended in context.appended:
+            errors.append({"path": path, "locations": [], **appended})
+        if errors:
+            body["errors"] = errors
+        return body
