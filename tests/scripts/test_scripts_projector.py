@@ -1,4 +1,6 @@
-"""The scripts that build and measure the projector: the Lambda zip, the benchmark, the instruction count.
+"""The scripts that measure the projector: the benchmark and the instruction count.
+
+The zip build has its own tests: test_scripts_artifact.py.
 
 Each runs as a user runs it (this interpreter, from the repository root) and must exit cleanly.
 """
@@ -9,7 +11,6 @@ import json
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,28 +25,6 @@ def _run_script(*arguments: str, timeout: float) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def test_build_produces_an_importable_zip(tmp_path: Path) -> None:
-    output = tmp_path / "projector.zip"
-    printed = _run_script("scripts/build_projector.py", "--output", str(output), "--no-orjson", timeout=120)
-    assert "MiB" in printed and output.exists()
-    with zipfile.ZipFile(output) as archive:
-        names = set(archive.namelist())
-        archive.extractall(tmp_path / "unpacked")
-    assert {"projector/handler.py", "projector/mappings/listings.v1.json"} <= names
-    assert "aws_lambda_powertools/__init__.py" in names and "urllib3/__init__.py" in names
-    assert not any(name.startswith(("boto3/", "botocore/")) for name in names)
-    unpacked = tmp_path / "unpacked"
-    probe = (
-        f"import sys; sys.path.insert(0, {str(unpacked)!r}); "
-        "import projector.handler, aws_lambda_powertools, urllib3; "
-        "print(projector.handler.__file__); print(aws_lambda_powertools.__file__); print(urllib3.__file__)"
-    )
-    located = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True
-    )
-    assert all(line.startswith(str(unpacked)) for line in located.stdout.splitlines())
 
 
 def test_benchmark_script_runs_and_prints_its_figures() -> None:
