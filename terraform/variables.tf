@@ -78,7 +78,7 @@ variable "search" {
   })
 
   validation {
-    condition     = contains(["domain", "serverless"], var.search.engine)
+    condition     = contains(["domain", "serverless"], coalesce(var.search.engine, "domain"))
     error_message = "search.engine must be domain (serverless is recognised but refused: see the next rule)."
   }
 
@@ -88,7 +88,7 @@ variable "search" {
   # aoss:WriteDocument but says nothing of external versions, and lists neither `_refresh` nor
   # `_delete_by_query` (the tombstone purge). modules/search keeps the collection variant for that day.
   validation {
-    condition     = var.search.engine != "serverless"
+    condition     = coalesce(var.search.engine, "domain") != "serverless"
     error_message = "search.engine = \"serverless\" is refused: the projector's correctness rests on _bulk with version_type=external, and AWS's list of supported OpenSearch Serverless operations does not establish that a collection accepts external versions, _refresh or _delete_by_query (the tombstone purge); alias reads would also need aoss:DescribeCollectionItems. Use engine = \"domain\" (terraform/README.md, \"OpenSearch Serverless: refused, and why\")."
   }
 }
