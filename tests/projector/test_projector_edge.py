@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from projector_testkit import Env
 from support.items import listing
 from support.lambda_context import lambda_context
@@ -61,3 +64,58 @@ def test_the_response_names_failed_records_in_record_order() -> None:
     assert handler.partial_response(records, result) == {
         "batchItemFailures": [{"itemIdentifier": "0"}, {"itemIdentifier": "2"}, {"itemIdentifier": None}]
     }
+
+
+def _emf(printed: str) -> dict[str, Any]:
+    (line,) = [line for line in printed.splitlines() if '"_aws"' in line]
+    blob: dict[str, Any] = json.loads(line)
+    del blob["_aws"]["Timestamp"]
+    return blob
+
+
+@pytest.mark.parametrize("latencies", [(), (12.5,), tuple(float(n) for n in range(99))])
+def test_the_metrics_are_what_powertools_would_print(
+    latencies: tuple[float, ...], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The handler builds its metric set in one pass; the EMF blob is the one ``add_metric`` per value
+    and ``flush_metrics`` print (zero counts left out but ``records``)."""
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
+    failure = RetryableError("failed", "")
+    result = BatchResult(
+        records=7, failures={3: failure}, dead_letters=(), bulk=BulkStats(1, 2, 0, latencies),
+        indexed=4, stale=1, collapsed=1, max_lag_ms=1234.5,
+    )  # fmt: skip
+    metrics = Metrics(namespace="edge-test", service="projector")
+    handler._publish(metrics, handler.metric_set(result))
+    ours = _emf(capsys.readouterr().out)
+
+    reference = Metrics(namespace="edge-test", service="projector")
+    for name, count in result.counts().items():
+        if count or name == "records":
+            reference.add_metric(name=name, unit=MetricUnit.Count, value=count)
+    for latency in latencies[:100]:
+        reference.add_metric(name="bulk_latency", unit=MetricUnit.Milliseconds, value=latency)
+    reference.add_metric(name="projection_lag", unit=MetricUnit.Milliseconds, value=1234.5)
+    reference.flush_metrics()
+    assert ours == _emf(capsys.readouterr().out)
+    assert "retried" in ours and "deleted" not in ours
+
+
+def test_disabled_metrics_print_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    result = BatchResult(records=1, failures={}, dead_letters=(), bulk=BulkStats(), indexed=1)
+    handler._publish(Metrics(namespace="edge-test", service="projector"), handler.metric_set(result))
+    assert capsys.readouterr().out == ""
+
+
+def test_a_hundred_latencies_and_more_make_one_blob(capsys: pytest.CaptureFixture[str]) -> None:
+    """EMF takes up to 100 values per metric: the first 100 latencies, in the batch's one blob (Powertools'
+    ``add_metric`` printed a blob of its own at the 100th value)."""
+    latencies = tuple(float(n) for n in range(150))
+    result = BatchResult(records=1, failures={}, dead_letters=(), bulk=BulkStats(150, 0, 0, latencies))
+    handler._publish(Metrics(namespace="edge-test", service="projector"), handler.metric_set(result))
+    blob = _emf(capsys.readouterr().out)
+    assert blob["bulk_latency"] == list(latencies[:100]) and blob["records"] == [1.0]
