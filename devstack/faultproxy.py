@@ -158,6 +158,10 @@ class FaultProxy:
 
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The answer goes out as two writes (headers, then body): with Nagle's algorithm on, the body waits
+    # for the client's delayed ACK of the headers, 40 ms per request on Linux (measured: 46 ms per
+    # one-document _bulk through the proxy, 3 ms with this set; osmem alone ~1 ms).
+    disable_nagle_algorithm = True
     owner: FaultProxy
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
