@@ -12,6 +12,7 @@ that is not JSON or not the documented shape, a reserved role) ending in a typed
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -405,3 +406,30 @@ def test_outputs_it_cannot_use_are_exit_code_2(tmp_path: Path, outputs: dict[str
     result = run_script(path)
     assert result.returncode == 2
     assert result.stderr.startswith(message), result.stderr
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform not installed")
+def test_reads_the_roles_from_a_terraform_directory(
+    plugin: tuple[FakeSecurityPlugin, str], tmp_path: Path
+) -> None:
+    """--terraform-dir runs `terraform output -json`: a root module with only outputs, applied for real
+    (no provider), stands in for a deployed stack."""
+    fake, endpoint = plugin
+    outputs = {k: v["value"] for k, v in json.loads(outputs_file(tmp_path, endpoint).read_text()).items()}
+    (tmp_path / "main.tf").write_text(
+        "".join(f'output "{key}" {{\n  value = {json.dumps(value)}\n}}\n' for key, value in outputs.items())
+    )
+    for command in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
+        subprocess.run(["terraform", *command], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "search_access.py"), "--terraform-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert fake.mappings["search_reader"]["backend_roles"] == [SEARCH]
+    assert fake.mappings["tombstone_purger"]["backend_roles"] == [PURGE]
