@@ -143,8 +143,8 @@ def terraform_outputs_to_values(outputs: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def load_terraform_outputs(directory: str | Path, terraform: str = "terraform") -> Stack:
-    """Run `terraform output -json` in a deployed stack's root module directory."""
+def terraform_output_values(directory: str | Path, terraform: str = "terraform") -> dict[str, Any]:
+    """Every root output of a deployed stack, as `{name: value}` (runs `terraform output -json`)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise StackNotFoundError(f"Terraform directory {directory} does not exist")
@@ -165,7 +165,15 @@ def load_terraform_outputs(directory: str | Path, terraform: str = "terraform") 
         raise StackConfigError(f"terraform output -json in {directory} printed no JSON: {exc}") from exc
     if not outputs:
         raise StackNotFoundError(f"{directory} has no Terraform outputs: has it been applied?")
-    return stack_from_mapping(terraform_outputs_to_values(outputs), f"terraform outputs of {directory}")
+    if not isinstance(outputs, Mapping):
+        raise StackConfigError(f"terraform output -json in {directory} printed no object")
+    return terraform_outputs_to_values(outputs)
+
+
+def load_terraform_outputs(directory: str | Path, terraform: str = "terraform") -> Stack:
+    """Run `terraform output -json` in a deployed stack's root module directory."""
+    values = terraform_output_values(directory, terraform)
+    return stack_from_mapping(values, f"terraform outputs of {directory}")
 
 
 def find_stack(stack_file: str | Path | None = None, terraform_dir: str | Path | None = None) -> Stack:

@@ -70,3 +70,8 @@ output "api_search_role_arn" {
   description = "Map this role to a read-only role in OpenSearch fine-grained access control (see README)."
   value       = module.api.search_role_arn
 }
+
+output "dashboard_url" {
+  description = "The stack's CloudWatch operations dashboard (projection lag, outcomes, queues, errors, API, search health)."
+  value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards:name=${aws_cloudwatch_dashboard.operations.dashboard_name}"
+}

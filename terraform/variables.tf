@@ -78,7 +78,7 @@ variable "search" {
   })
 
   validation {
-    condition     = contains(["domain", "serverless"], coalesce(var.search.engine, "domain"))
+    condition     = contains(["domain", "serverless"], coalesce(var.search.engine, "domain")) # unset: the module default
     error_message = "search.engine must be domain (serverless is recognised but refused: see the next rule)."
   }
 

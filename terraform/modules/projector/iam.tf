@@ -18,19 +18,30 @@ locals {
   # Index families and their aliases: definitions/indices.json, which the projector (bundled in its zip),
   # the ops commands and the local stack read too (docs/design.md §4).
   index_families = values(jsondecode(file("${path.module}/../../definitions/indices.json")))
-  # Only what the projector touches: _bulk, the write aliases it resolves, and the concrete indices.
-  search_statement = var.search.auth == "sigv4" ? {
-    actions = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
-    resources = concat(
-      ["${local.search_arn}/_bulk"],
-      [for family in local.index_families : "${local.search_arn}/_alias/${family.write_alias}"],
-      [for family in local.index_families : "${local.search_arn}/${family.index_prefix}*"],
-    )
-    } : {
-    # Serverless authorizes per index in its data access policy; IAM only opens the collection.
-    actions   = ["aoss:APIAccessAll"]
-    resources = [local.search_arn]
-  }
+  # Exactly the two requests the projector's Lambda makes (projector/bulk.py, projector/aliases.py):
+  # POST /_bulk, and GET /_alias/<write alias> to learn which indices to write. IAM cannot see the
+  # indices named inside a _bulk body; fine-grained access control limits those to the entity indices
+  # (scripts/search_access.py, role projector_writer).
+  search_statements = var.search.auth == "sigv4" ? [
+    {
+      Sid      = "WriteTheReadModel"
+      Effect   = "Allow"
+      Action   = ["es:ESHttpPost"]
+      Resource = ["${local.search_arn}/_bulk"]
+    },
+    {
+      Sid      = "ResolveTheWriteAliases"
+      Effect   = "Allow"
+      Action   = ["es:ESHttpGet"]
+      Resource = [for family in local.index_families : "${local.search_arn}/_alias/${family.write_alias}"]
+    },
+    ] : [{
+      # Serverless authorizes per index in its data access policy; IAM only opens the collection.
+      Sid      = "WriteTheReadModel"
+      Effect   = "Allow"
+      Action   = ["aoss:APIAccessAll"]
+      Resource = [local.search_arn]
+  }]
 }
 
 # Policies are plain jsonencode() so tests can read every statement from the plan.
@@ -42,12 +53,7 @@ locals {
       Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
       Resource = [var.table_stream_arn]
     },
-    {
-      Sid      = "WriteTheReadModel"
-      Effect   = "Allow"
-      Action   = local.search_statement.actions
-      Resource = local.search_statement.resources
-    },
+    ], local.search_statements, [
     {
       Sid      = "ParkPoisonRecordsAndFailedBatches"
       Effect   = "Allow"

@@ -92,3 +92,13 @@ output "purge_log_group_name" {
   description = "CloudWatch log group of the purge function."
   value       = aws_cloudwatch_log_group.purge.name
 }
+
+output "dead_letter_queue_name" {
+  description = "Name of the dead-letter queue (the QueueName dimension of its CloudWatch metrics)."
+  value       = aws_sqs_queue.dead_letter.name
+}
+
+output "on_failure_queue_name" {
+  description = "Name of the on-failure queue (the QueueName dimension of its CloudWatch metrics)."
+  value       = aws_sqs_queue.on_failure.name
+}

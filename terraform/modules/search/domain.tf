@@ -132,13 +132,22 @@ resource "aws_opensearch_domain_policy" "this" {
   access_policies = jsonencode({
     Version = "2012-10-17"
     Statement = concat(
-      length(var.writer_role_arns) == 0 ? [] : [{
-        Sid       = "ProjectorWritesTheReadModel"
-        Effect    = "Allow"
-        Principal = { AWS = var.writer_role_arns }
-        Action    = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
-        Resource  = [for path in local.writer_paths : "${aws_opensearch_domain.this[0].arn}/${path}"]
-      }],
+      length(var.writer_role_arns) == 0 ? [] : [
+        {
+          Sid       = "ProjectorWritesTheReadModel"
+          Effect    = "Allow"
+          Principal = { AWS = var.writer_role_arns }
+          Action    = ["es:ESHttpPost"]
+          Resource  = [for path in local.writer_bulk_paths : "${aws_opensearch_domain.this[0].arn}/${path}"]
+        },
+        {
+          Sid       = "ProjectorResolvesTheWriteAliases"
+          Effect    = "Allow"
+          Principal = { AWS = var.writer_role_arns }
+          Action    = ["es:ESHttpGet"]
+          Resource  = [for path in local.writer_alias_paths : "${aws_opensearch_domain.this[0].arn}/${path}"]
+        },
+      ],
       length(var.purger_role_arns) == 0 ? [] : [{
         Sid       = "PurgeDeletesOldTombstones"
         Effect    = "Allow"

@@ -35,8 +35,11 @@ locals {
 
   # Paths each kind of caller may touch (docs/design.md §4): writers the write side, readers only searches
   # through the read aliases.
-  writer_paths = concat(["_bulk"], [for alias in local.write_aliases : "_alias/${alias}"], local.index_patterns)
-  reader_paths = flatten([for action in ["_search", "_count"] : [for alias in local.read_aliases : "${alias}/${action}"]])
+  # The projector's two requests (POST /_bulk, GET /_alias/<write alias>); the indices named inside a _bulk
+  # body are limited by fine-grained access control (scripts/search_access.py), which IAM cannot see.
+  writer_bulk_paths  = ["_bulk"]
+  writer_alias_paths = [for alias in local.write_aliases : "_alias/${alias}"]
+  reader_paths       = flatten([for action in ["_search", "_count"] : [for alias in local.read_aliases : "${alias}/${action}"]])
   # The tombstone purge: look up the write aliases, delete by query in the entity indices.
   purger_paths = concat([for alias in local.write_aliases : "_alias/${alias}"], [for pattern in local.index_patterns : "${pattern}/_delete_by_query"])
 }

@@ -38,11 +38,20 @@ run "prod_default_is_highly_available_encrypted_and_closed" {
 
   # The names come from definitions/indices.json; written out here on purpose.
   assert {
-    condition = [for s in jsondecode(aws_opensearch_domain_policy.this[0].access_policies).Statement : s.Resource if contains(["ProjectorWritesTheReadModel", "ApiSearchesTheReadAliases"], s.Sid)] == [
-      [for path in ["_bulk", "_alias/listings-write", "_alias/reviews-write", "listings-v*", "reviews-v*"] : "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/${path}"],
+    condition = [for s in jsondecode(aws_opensearch_domain_policy.this[0].access_policies).Statement : s.Resource if contains(["ProjectorWritesTheReadModel", "ProjectorResolvesTheWriteAliases", "ApiSearchesTheReadAliases"], s.Sid)] == [
+      ["arn:aws:es:us-east-1:123456789012:domain/cqrs-test/_bulk"],
+      [for path in ["_alias/listings-write", "_alias/reviews-write"] : "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/${path}"],
       [for path in ["listings/_search", "reviews/_search", "listings/_count", "reviews/_count"] : "arn:aws:es:us-east-1:123456789012:domain/cqrs-test/${path}"],
     ]
-    error_message = "writers get _bulk, the write aliases and the concrete indices; readers the read aliases' _search and _count"
+    error_message = "writers get _bulk and the write aliases; readers the read aliases' _search and _count"
+  }
+
+  # The projector's two requests and nothing more: POST /_bulk, GET /_alias/<write alias>.
+  assert {
+    condition = [for s in jsondecode(aws_opensearch_domain_policy.this[0].access_policies).Statement : s.Action if startswith(s.Sid, "Projector")] == [
+      ["es:ESHttpPost"], ["es:ESHttpGet"],
+    ]
+    error_message = "the projector may only POST _bulk and GET its write aliases"
   }
 
   assert {
