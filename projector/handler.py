@@ -23,6 +23,7 @@ from projector.aliases import AliasResolver
 from projector.bulk import BulkWriter
 from projector.config import Config
 from projector.dlq import DeadLetterQueue
+from projector.signal import PublishResult, SignalPublisher
 from projector.stream import BatchResult, StreamProjector
 from projector.transport import Transport
 
@@ -44,7 +45,25 @@ class _Runtime:
             AliasResolver(self.transport),
             DeadLetterQueue(config.dead_letter_queue_url),
             index_prefix=config.index_prefix,
+            signals=config.projection_signal_url is not None,
         )
+        self.signals: SignalPublisher | None = None
+        if config.projection_signal_url is not None:
+            budget_s = config.projection_signal_budget_ms / 1000.0
+            # Its own pool and timeouts no longer than the budget: a slow AppSync never holds the batch.
+            self.signals = SignalPublisher(
+                Transport(
+                    config.projection_signal_url,
+                    "sigv4",
+                    config.region,
+                    connect_timeout=budget_s,
+                    read_timeout=budget_s,
+                    max_connections=1,
+                    service="appsync",
+                    ca_file=config.projection_signal_ca_file,
+                ),
+                config.projection_signal_budget_ms,
+            )
         self.metrics = Metrics(namespace=config.metrics_namespace, service=logger.service)
         self.tracer: Any = _tracer()
 
@@ -80,6 +99,7 @@ def runtime() -> _Runtime:
                 "bulk_max_bytes": _runtime.config.bulk_max_bytes,
                 "bulk_max_actions": _runtime.config.bulk_max_actions,
                 "index_prefix": _runtime.config.index_prefix,
+                "projection_signal": _runtime.signals is not None,
             },
         )
     return _runtime
@@ -90,6 +110,8 @@ def reset() -> None:
     global _runtime
     if _runtime is not None:
         _runtime.transport.close()
+        if _runtime.signals is not None:
+            _runtime.signals.transport.close()
     _runtime = None
 
 
@@ -110,7 +132,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 result = run.projector.project(records, context)
         else:
             result = run.projector.project(records, context)
-        _report(run, result, records, (time.perf_counter() - started) * 1000.0)
+        # After the batch's outcome is settled, which the signal cannot change (projector/signal.py).
+        published = (
+            run.signals.publish(result.signals) if run.signals is not None and result.signals else None
+        )
+        _report(run, result, records, (time.perf_counter() - started) * 1000.0, published)
     finally:
         if collecting:
             gc.enable()
@@ -132,8 +158,20 @@ def partial_response(records: list[dict[str, Any]], result: BatchResult) -> Part
     return {"batchItemFailures": failures}
 
 
-def _report(run: _Runtime, result: BatchResult, records: list[dict[str, Any]], elapsed_ms: float) -> None:
+def _report(
+    run: _Runtime,
+    result: BatchResult,
+    records: list[dict[str, Any]],
+    elapsed_ms: float,
+    published: PublishResult | None = None,
+) -> None:
     metrics = run.metrics
+    if published is not None:
+        # Both names, zeros included, whenever a publication was attempted: a dashboard divides them.
+        metrics.add_metric(name="signals_published", unit=MetricUnit.Count, value=published.published)
+        metrics.add_metric(name="signal_publish_failed", unit=MetricUnit.Count, value=published.failed)
+        for problem in published.problems:
+            logger.warning("projection signal not delivered", extra={"reason": problem})
     for name, count in result.counts().items():
         if count or name == "records":  # zeros carry no information and cost EMF space
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
