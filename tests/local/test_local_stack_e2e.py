@@ -445,7 +445,7 @@ def test_the_writer_receives_the_projection_signal_with_its_writes_version(stack
             update = {"id": listing_id, "expectedVersion": created["createListing"]["version"], "price": 520}
             updated = await asyncio.to_thread(user.execute, UPDATE, {"input": update})
             written = updated["updateListing"]["version"]
-            signals = []
+            signals: list[dict[str, Any]] = []
             while not signals or int(signals[-1]["version"]) < int(written):
                 message = json.loads(await asyncio.wait_for(ws.recv(), 10))
                 if message["type"] == "data":
