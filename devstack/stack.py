@@ -118,6 +118,8 @@ class LocalStack:
     children: dict[str, ChildServer] = field(default_factory=dict)
     resources: Resources | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    signal: tuple[str, str] | None = None
+    """The GraphQL URL and CA file the poller's projector publishes its projection signal to."""
     _stopping: bool = False
 
     @property
@@ -161,9 +163,13 @@ class LocalStack:
         # A new CA for every stack: nothing trusts a key that outlives the stack it was made for.
         tls = create_local_tls(self.tls_dir)
         # The endpoint boots (Node worker, schema) while the table, queues and indices are made.
-        appsync = self._spawn_appsync(api_key, token_secret, tls) if self.options.appsync else None
+        port = free_port()
+        appsync = self._spawn_appsync(api_key, token_secret, tls, port) if self.options.appsync else None
         self.resources = create_resources(moto.url, REGION)
         self._ensure_indices(osmem.url)
+        # The projector publishes its projection signal to the local endpoint, as it does to AppSync.
+        signal = (f"https://127.0.0.1:{port}/graphql", str(tls.ca_file)) if appsync is not None else None
+        self.signal = signal
         poller = self._spawn_poller()
         graphql_url = None
         if appsync is not None:
@@ -211,10 +217,10 @@ class LocalStack:
         if result.returncode != 0:
             raise StackError(f"creating indices failed: {result.stderr.strip() or result.stdout.strip()}")
 
-    def _spawn_appsync(self, api_key: str, token_secret: str, tls: LocalTLS) -> Spawned:
+    def _spawn_appsync(self, api_key: str, token_secret: str, tls: LocalTLS, port: int) -> Spawned:
         argv = [
             sys.executable, "-m", "devstack.appsync", "serve",
-            "--port", str(free_port()),
+            "--port", str(port),
             "--dynamodb-endpoint", self.children["moto"].url,
             "--opensearch-endpoint", self.children["osmem"].url,
             "--table", TABLE_NAME,
@@ -243,6 +249,8 @@ class LocalStack:
             "--handler", self.options.handler,
         ]  # fmt: skip
         env = projector_env(osmem.url, moto.url, self.resources.dead_letter_queue_url)
+        if self.signal is not None:
+            env["PROJECTION_SIGNAL_URL"], env["PROJECTION_SIGNAL_CA_FILE"] = self.signal
         spawned = spawn_child("poller", argv, env, self.log_dir)
         self.children["poller"] = ChildServer("poller", "", spawned.process)
         return spawned

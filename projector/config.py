@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from projector.bulk import DEFAULT_MAX_ACTIONS, DEFAULT_MAX_BYTES
 from projector.exceptions import ConfigError
+from projector.signal import DEFAULT_BUDGET_MS
 from projector.transport import AUTH_MODES
 
 _TRUE = ("1", "true", "yes", "on")
@@ -28,6 +29,11 @@ class Config:
     log_item_contents: bool = False
     index_prefix: str = ""
     metrics_namespace: str = "appsync-cqrs"
+    projection_signal_url: str | None = None
+    """AppSync's GraphQL URL for publishListingProjected; None: the projection signal is off."""
+    projection_signal_budget_ms: int = DEFAULT_BUDGET_MS
+    projection_signal_ca_file: str | None = None
+    """A CA bundle for the GraphQL URL's certificate (the local stack's own CA); None: the system's."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dead_letter_queue: bool = True) -> Config:
@@ -86,6 +92,16 @@ class Config:
         log_raw = env.get("LOG_ITEM_CONTENTS", "").strip().lower()
         if log_raw not in _TRUE + _FALSE:
             problems.append(f"LOG_ITEM_CONTENTS must be true or false, got {log_raw!r}")
+        signal_url = env.get("PROJECTION_SIGNAL_URL", "").strip() or None
+        if signal_url is not None:
+            signal_url = url("PROJECTION_SIGNAL_URL")
+            if not region:
+                problems.append("PROJECTION_SIGNAL_URL needs AWS_REGION (requests are signed for appsync)")
+        # At most 200 ms: the signal must never cost a batch more than that (projector/signal.py).
+        budget_ms = integer("PROJECTION_SIGNAL_BUDGET_MS", DEFAULT_BUDGET_MS, 50, DEFAULT_BUDGET_MS)
+        ca_file = env.get("PROJECTION_SIGNAL_CA_FILE", "").strip() or None
+        if ca_file is not None and not os.path.isfile(ca_file):
+            problems.append(f"PROJECTION_SIGNAL_CA_FILE must name a PEM file, got {ca_file!r}")
         prefix = env.get("INDEX_PREFIX", "").strip()
         if prefix != prefix.lower() or any(char in prefix for char in ' "*\\<|,>/?#:'):
             problems.append(f"INDEX_PREFIX must be a lower-case index-name prefix, got {prefix!r}")
@@ -102,4 +118,7 @@ class Config:
             log_item_contents=log_raw in _TRUE,
             index_prefix=prefix,
             metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "").strip() or "appsync-cqrs",
+            projection_signal_url=signal_url,
+            projection_signal_budget_ms=budget_ms,
+            projection_signal_ca_file=ca_file,
         )

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -25,6 +26,7 @@ from projector.aliases import AliasResolver
 from projector.bulk import BulkWriter
 from projector.config import Config
 from projector.dlq import DeadLetterQueue
+from projector.signal import PublishResult, SignalPublisher
 from projector.stream import BatchResult, StreamProjector
 from projector.transport import Transport
 
@@ -46,7 +48,25 @@ class _Runtime:
             AliasResolver(self.transport),
             DeadLetterQueue(config.dead_letter_queue_url),
             index_prefix=config.index_prefix,
+            signals=config.projection_signal_url is not None,
         )
+        self.signals: SignalPublisher | None = None
+        if config.projection_signal_url is not None:
+            budget_s = config.projection_signal_budget_ms / 1000.0
+            # Its own pool and timeouts no longer than the budget: a slow AppSync never holds the batch.
+            self.signals = SignalPublisher(
+                Transport(
+                    config.projection_signal_url,
+                    "sigv4",
+                    config.region,
+                    connect_timeout=budget_s,
+                    read_timeout=budget_s,
+                    max_connections=1,
+                    service="appsync",
+                    ca_file=config.projection_signal_ca_file,
+                ),
+                config.projection_signal_budget_ms,
+            )
         self.metrics = Metrics(namespace=config.metrics_namespace, service=logger.service)
         self.tracer: Any = _tracer()
 
@@ -82,6 +102,7 @@ def runtime() -> _Runtime:
                 "bulk_max_bytes": _runtime.config.bulk_max_bytes,
                 "bulk_max_actions": _runtime.config.bulk_max_actions,
                 "index_prefix": _runtime.config.index_prefix,
+                "projection_signal": _runtime.signals is not None,
             },
         )
     return _runtime
@@ -92,6 +113,8 @@ def reset() -> None:
     global _runtime
     if _runtime is not None:
         _runtime.transport.close()
+        if _runtime.signals is not None:
+            _runtime.signals.transport.close()
     _runtime = None
 
 
@@ -112,7 +135,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 result = run.projector.project(records, context)
         else:
             result = run.projector.project(records, context)
-        _report(run, result, records, (time.perf_counter() - started) * 1000.0)
+        # After the batch's outcome is settled, which the signal cannot change (projector/signal.py).
+        published = (
+            run.signals.publish(result.signals) if run.signals is not None and result.signals else None
+        )
+        _report(run, result, records, (time.perf_counter() - started) * 1000.0, published)
     finally:
         if collecting:
             gc.enable()
@@ -133,27 +160,33 @@ def partial_response(records: list[dict[str, Any]], result: BatchResult) -> Part
     return {"batchItemFailures": failures}
 
 
-def metric_set(result: BatchResult) -> dict[str, dict[str, Any]]:
+def metric_set(result: BatchResult, published: PublishResult | None = None) -> dict[str, dict[str, Any]]:
     """The batch's metrics in the shape Powertools' ``add_metric`` accumulates (name → unit, resolution,
     values), built in one pass: ``add_metric`` validates every call and formats a debug message even when
     debug logging is off, which was a sizeable share of a small batch's cost (projector/README.md)."""
     metrics = {
-        name: {"Unit": _COUNT, "StorageResolution": 60, "Value": [float(count)]}
+        name: _metric(_COUNT, [count])
         for name, count in result.counts().items()
         if count or name == "records"  # zeros carry no information and cost EMF space
     }
-    # EMF takes at most 100 values per metric.
-    latencies = [float(latency) for latency in result.bulk.latencies_ms[:100]]
-    if latencies:
-        metrics["bulk_latency"] = {"Unit": _MILLISECONDS, "StorageResolution": 60, "Value": latencies}
+    if published is not None:
+        # Both names, zeros included, whenever a publication was attempted: a dashboard divides them.
+        metrics["signals_published"] = _metric(_COUNT, [published.published])
+        metrics["signal_publish_failed"] = _metric(_COUNT, [published.failed])
+    if result.bulk.latencies_ms:
+        # EMF takes at most 100 values per metric.
+        metrics["bulk_latency"] = _metric(_MILLISECONDS, result.bulk.latencies_ms[:100])
     if result.max_lag_ms is not None:
-        lag = [float(result.max_lag_ms)]
-        metrics["projection_lag"] = {"Unit": _MILLISECONDS, "StorageResolution": 60, "Value": lag}
+        metrics["projection_lag"] = _metric(_MILLISECONDS, [result.max_lag_ms])
     return metrics
 
 
 _COUNT = MetricUnit.Count.value
 _MILLISECONDS = MetricUnit.Milliseconds.value
+
+
+def _metric(unit: str, values: Sequence[float]) -> dict[str, Any]:
+    return {"Unit": unit, "StorageResolution": 60, "Value": [float(value) for value in values]}
 
 
 def _publish(metrics: Metrics, values: dict[str, dict[str, Any]]) -> None:
@@ -163,8 +196,17 @@ def _publish(metrics: Metrics, values: dict[str, dict[str, Any]]) -> None:
     print(json.dumps(metrics.serialize_metric_set(metrics=values), separators=(",", ":")))
 
 
-def _report(run: _Runtime, result: BatchResult, records: list[dict[str, Any]], elapsed_ms: float) -> None:
-    _publish(run.metrics, metric_set(result))
+def _report(
+    run: _Runtime,
+    result: BatchResult,
+    records: list[dict[str, Any]],
+    elapsed_ms: float,
+    published: PublishResult | None = None,
+) -> None:
+    _publish(run.metrics, metric_set(result, published))
+    if published is not None:
+        for problem in published.problems:
+            logger.warning("projection signal not delivered", extra={"reason": problem})
     for position, error in sorted(result.failures.items()):
         logger.warning(
             "record not projected; reported for retry",

@@ -24,9 +24,10 @@ from projector.bulk import (
 )
 from projector.dlq import DeadLetter, DeadLetterQueue
 from projector.documents import document_for
-from projector.entities import Entity
+from projector.entities import LISTING, Entity
 from projector.exceptions import AliasMissingError, PoisonRecordError, ProjectorError, RetryableError
 from projector.identity import Identity, identify, is_ttl_delete
+from projector.signal import Signal
 
 _ALIAS_ATTEMPTS = 3
 _NUMBERS = (int, float)
@@ -54,6 +55,8 @@ class BatchResult:
     skipped: int = 0
     collapsed: int = 0
     max_lag_ms: float | None = None
+    signals: tuple[Signal, ...] = ()
+    """Listings this batch newly indexed or deleted (stale replays excluded), when signals are on."""
 
     @property
     def failed(self) -> int:
@@ -128,6 +131,8 @@ class _Written(NamedTuple):
     bulk: BulkStats
     index_gone: bool
     """An index behind an alias no longer exists: the alias moved."""
+    listings: list[_Group]
+    """Listing groups newly written (indexed or deleted), collected only when signals are on."""
 
 
 class StreamProjector:
@@ -147,6 +152,8 @@ class StreamProjector:
         Wall clock in epoch seconds (projection lag).
     safety_margin_seconds:
         Time left for the dead-letter queue and the response after the last OpenSearch request.
+    signals:
+        Collect the listings each batch newly wrote (:attr:`BatchResult.signals`, the projection signal).
     """
 
     def __init__(
@@ -157,7 +164,9 @@ class StreamProjector:
         index_prefix: str = "",
         clock: Callable[[], float] = time.time,
         safety_margin_seconds: float = 2.0,
+        signals: bool = False,
     ) -> None:
+        self.signals = signals
         self.writer = writer
         self.aliases = aliases
         self.dlq = dlq
@@ -192,6 +201,7 @@ class StreamProjector:
             skipped=plan.skipped,
             collapsed=plan.collapsed,
             max_lag_ms=plan.max_lag_ms,
+            signals=tuple(_signals(written.listings, records)) if written.listings else (),
         )
 
     def _deadline(self, context: Any) -> float | None:
@@ -281,7 +291,9 @@ class StreamProjector:
                 lines.append(action_line(index, group.doc_id, group.version, source))
                 owners.append((group, index))
         written = self.writer.write_lines(lines, deadline) if lines else _NOTHING_SENT
-        return _interpret(groups, targets, owners, written, one_line_each=len(owners) == encoded)
+        return _interpret(
+            groups, targets, owners, written, one_line_each=len(owners) == encoded, collect=self.signals
+        )
 
     def _targets(
         self, groups: list[_Group], deadline: float | None
@@ -345,6 +357,7 @@ def _interpret(
     owners: list[tuple[_Group, str]],
     written: BulkResult,
     one_line_each: bool,
+    collect: bool = False,
 ) -> _Written:
     """What each group's outcome means for its records: counted, failed (Lambda retries them) or poison.
 
@@ -361,6 +374,7 @@ def _interpret(
                     failures[position] = unresolved
     index_gone = False
     stale = tombstones = indexed = 0
+    listings: list[_Group] = []
     for (group, index), item in _verdicts(owners, written.items, one_line_each):
         outcome = item.outcome
         if outcome in _WRITTEN:
@@ -368,6 +382,8 @@ def _interpret(
                 tombstones += 1
             else:
                 indexed += 1
+            if collect and group.entity is LISTING:
+                listings.append(group)
         elif outcome is Outcome.STALE:
             stale += 1
         elif outcome is Outcome.FAILED:
@@ -382,7 +398,23 @@ def _interpret(
                     item.status, index,
                 )
             )  # fmt: skip
-    return _Written(indexed, tombstones, stale, failures, poison, written.stats, index_gone)
+    return _Written(indexed, tombstones, stale, failures, poison, written.stats, index_gone, listings)
+
+
+def _signals(listings: list[_Group], records: Sequence[dict[str, Any]]) -> Iterable[Signal]:
+    """The projection signal of each newly written listing. A tombstone carries no owner: the deleted
+    item's image has it. A listing without a text owner (it cannot be routed to anyone) sends nothing."""
+    for group in listings:
+        if group.tombstone:
+            stream = records[group.position].get("dynamodb") or {}
+            owner = ((stream.get("OldImage") or {}).get("owner") or {}).get("S")
+            # A tombstone is written at the deleted version + 1 (projector/documents.py).
+            version = group.version - 1
+        else:
+            owner = group.document.get("owner")
+            version = group.version
+        if isinstance(owner, str):
+            yield Signal(group.doc_id, owner, version, group.tombstone)
 
 
 def _describe(record: dict[str, Any]) -> dict[str, Any]:

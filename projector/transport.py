@@ -53,6 +53,10 @@ class Transport:
         Seconds; a request may pass a shorter read timeout (the invocation's remaining time).
     max_connections:
         Idle keep-alive connections kept for reuse (more threads get connections of their own).
+    service:
+        The SigV4 service name when it is not OpenSearch's (``appsync`` for the projection signal).
+    ca_file:
+        PEM CA bundle to trust instead of the system's (the local stack's own CA); https only.
     """
 
     def __init__(
@@ -63,6 +67,8 @@ class Transport:
         connect_timeout: float = 3.0,
         read_timeout: float = 30.0,
         max_connections: int = 4,
+        service: str | None = None,
+        ca_file: str | None = None,
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -78,14 +84,17 @@ class Transport:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_connections = max_connections
+        self._tls: dict[str, Any] = {"ca_certs": ca_file} if ca_file and parts.scheme == "https" else {}
         self._pool = self._new_pool()
         self._signer: _SigV4Signer | None = None
         if auth != "none":
-            self._signer = _SigV4Signer(_SERVICE[auth], region or "")
+            self._signer = _SigV4Signer(service or _SERVICE[auth], region or "")
 
     def _new_pool(self) -> urllib3.HTTPConnectionPool:
         # block=False: a thread that finds no idle connection opens one rather than waiting for another's.
-        return urllib3.connection_from_url(self.endpoint, maxsize=self.max_connections, block=False)
+        return urllib3.connection_from_url(
+            self.endpoint, maxsize=self.max_connections, block=False, **self._tls
+        )
 
     def request(
         self,

@@ -47,6 +47,11 @@ module "projector" {
     auth         = module.search.auth
     resource_arn = module.search.resource_arn
   }
+  # The projection signal goes to the API's IAM-only publishListingProjected (modules/api).
+  projection_signal = var.projector.projection_signal_enabled == false ? null : {
+    graphql_url = module.api.graphql_url
+    field_arn   = module.api.projection_signal_field_arn
+  }
   tags = var.tags
 }
 

@@ -109,7 +109,8 @@ variable "projector" {
     maximum_record_age_in_seconds, bisect_batch_on_function_error, parallelization_factor,
     starting_position; unset fields come from definitions/stream_mapping.json); the tombstone purge:
     tombstone_retention_hours (> 24, the stream's retention), tombstone_purge_schedule (EventBridge rate()
-    or cron()), tombstone_purge_enabled (false pauses it). modules/projector types and validates every
+    or cron()), tombstone_purge_enabled (false pauses it); projection_signal_enabled (default true: publish
+    onListingProjected after each batch). modules/projector types and validates every
     field; a bad value is reported at this stack's module call.
   EOT
   # Unset fields stay null and take the projector module's defaults (one place for each default).
@@ -123,6 +124,8 @@ variable "projector" {
     tombstone_retention_hours = optional(number)
     tombstone_purge_schedule  = optional(string)
     tombstone_purge_enabled   = optional(bool)
+    # The projection signal (onListingProjected) after each batch; false turns it off.
+    projection_signal_enabled = optional(bool, true)
   })
   default = {}
 }

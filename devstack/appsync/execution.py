@@ -100,11 +100,8 @@ def install_resolvers(
     schema: GraphQLSchema, manifest: Manifest, executor: Executor, env: dict[str, str]
 ) -> None:
     for resolver in manifest.resolvers:
-        if resolver.type_name == "Subscription":
-            # AppSync runs these at subscribe time; the real-time endpoint here never calls them.
-            raise ValueError(
-                f"Subscription.{resolver.field}: subscription resolvers are not supported locally"
-            )
+        # A Subscription resolver runs when a client subscribes (subscriptions.probe), as on AppSync, where
+        # an error it raises refuses the subscription; deliveries never call it (subscriptions.render).
         parent = schema.get_type(resolver.type_name)
         if not isinstance(parent, GraphQLObjectType) or resolver.field not in parent.fields:
             raise ValueError(

@@ -59,9 +59,14 @@ def probe(
     """
 
     def resolver(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
-        if info.parent_type is schema.subscription_type:
-            raise _Probe(info.field_name, arguments)
         return None
+
+    def stop(next_: Any, root: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        if info.parent_type is schema.subscription_type:
+            # The field's own resolver (the manifest's, if any) runs first: its error refuses the start.
+            next_(root, info, **arguments)
+            raise _Probe(info.field_name, arguments)
+        return next_(root, info, **arguments)
 
     context = RequestContext(caller, {}, dict(variables), [])
     result = execute(
@@ -71,7 +76,7 @@ def probe(
         variable_values=dict(variables),
         operation_name=operation_name,
         field_resolver=resolver,
-        middleware=[auth_middleware],
+        middleware=[auth_middleware, stop],
     )
     assert isinstance(result, ExecutionResult)
     for error in result.errors or []:
@@ -109,15 +114,20 @@ def render(
     payload: Any,
 ) -> dict[str, Any]:
     """The `payload` of a `data` message: the subscriber's selection over the published result."""
+
+    def published(next_: Any, root: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        if info.parent_type is schema.subscription_type:
+            return payload  # the publication itself: a subscription resolver runs at subscribe time only
+        return next_(root, info, **arguments)
+
     context = RequestContext(caller, {}, dict(variables), [])
     result = execute(
         schema,
         document,
-        root_value={field: payload},
         context_value=context,
         variable_values=dict(variables),
         operation_name=operation_name,
-        middleware=[auth_middleware],
+        middleware=[auth_middleware, published],
     )
     assert isinstance(result, ExecutionResult)  # no resolver below a subscription field here
     body: dict[str, Any] = {"data": result.data}

@@ -27,7 +27,7 @@ import requests
 from realtime_client import Raw, Target, open_raw
 
 from devstack.appsync.app import Endpoint, EndpointConfig, start_endpoint
-from devstack.appsync.auth import AuthConfig, issue_token
+from devstack.appsync.auth import AuthConfig, issue_token, local_sub
 from devstack.appsync.realtime import CONNECTION_TIMEOUT_MS, RealtimeConfig
 from devstack.appsync.tls import LocalTLS
 from devstack.resources import create_resources
@@ -491,3 +491,102 @@ def test_a_publication_that_fails_never_fails_the_mutation(
     listing_id = f"rt-broken-{uuid.uuid4().hex[:8]}"
     answer = mutate(target, CREATE, {"input": listing_input(listing_id)})
     assert answer == {"data": {"createListing": {"id": listing_id, "title": "Realtime flat", "owner": ANY}}}
+
+
+# -- the projection signal (onListingProjected) ---------------------------------------------------------
+
+ON_PROJECTED = (
+    "subscription($id: ID, $owner: String) {"
+    " onListingProjected(id: $id, owner: $owner) { id owner version deleted projectedAt } }"
+)
+PUBLISH_PROJECTED = (
+    'mutation { a: publishListingProjected(input: {id: "%s", owner: "%s", version: "3", deleted: false,'
+    ' projectedAt: "2026-12-05T10:00:00.000Z"}) { id owner version deleted projectedAt } }'
+)
+
+
+def iam_mutate(target: Target, query: str) -> dict[str, Any]:
+    """One mutation over HTTPS signed with SigV4 (service appsync), as the projector sends it."""
+    body = json.dumps({"query": query})
+    headers = target.iam_header(body, connect=False)
+    response = requests.post(
+        target.graphql_url, data=body, headers=headers, verify=str(target.ca_file), timeout=30
+    )
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def test_a_user_may_follow_only_their_own_listings_projection_signals(target: Target) -> None:
+    alice = target.user_header("alice")
+    alice_sub = local_sub("alice")
+
+    async def refused(variables: dict[str, Any]) -> dict[str, Any]:
+        raw = await open_raw(target, alice)
+        await raw.init()
+        await raw.start("p1", ON_PROJECTED, alice, variables)
+        message = await raw.expect("error")
+        await raw.ws.close()
+        return message
+
+    for variables in ({"owner": local_sub("bob")}, {}, {"id": "x1"}):
+        message = run(refused(variables))
+        assert message["id"] == "p1"
+        [error] = message["payload"]["errors"]
+        assert error["errorType"] == "UnauthorizedError", (variables, error)
+
+    listing_id = f"sig-{uuid.uuid4().hex[:8]}"
+
+    async def own() -> dict[str, Any]:
+        raw = await open_raw(target, alice)
+        await raw.init()
+        await raw.subscribe("p2", ON_PROJECTED, alice, owner=alice_sub)
+        other = iam_mutate(target, PUBLISH_PROJECTED % ("not-hers", local_sub("bob")))
+        assert other["data"]["a"]["id"] == "not-hers", other
+        mine = await asyncio.to_thread(iam_mutate, target, PUBLISH_PROJECTED % (listing_id, alice_sub))
+        assert "errors" not in mine, mine
+        message = await raw.expect("data")
+        await raw.ws.close()
+        return message
+
+    message = run(own())
+    assert message["payload"] == {
+        "data": {
+            "onListingProjected": {
+                "id": listing_id,
+                "owner": alice_sub,
+                "version": "3",
+                "deleted": False,
+                "projectedAt": "2026-12-05T10:00:00.000Z",
+            }
+        }
+    }
+
+
+def test_only_iam_may_publish_or_follow_every_projection_signal(target: Target) -> None:
+    denied = mutate(target, PUBLISH_PROJECTED % ("x", local_sub("alice")), {})
+    [error] = denied["errors"]
+    assert error["errorType"] == "Unauthorized", denied
+
+    async def iam_follows_all() -> dict[str, Any]:
+        raw = await open_raw(target, target.iam_header("{}", connect=True), via="query")
+        await raw.init()
+        data = json.dumps({"query": ON_PROJECTED, "variables": {}})
+        await raw.start("p3", ON_PROJECTED, target.iam_header(data, connect=False), data=data)
+        await raw.expect("start_ack")
+        await asyncio.to_thread(iam_mutate, target, PUBLISH_PROJECTED % ("any-1", "someone"))
+        message = await raw.expect("data")
+        await raw.ws.close()
+        return message
+
+    assert run(iam_follows_all())["payload"]["data"]["onListingProjected"]["id"] == "any-1"
+
+    async def api_key_refused() -> dict[str, Any]:
+        raw = await open_raw(target, target.api_key_header())
+        await raw.init()
+        await raw.start("p4", ON_PROJECTED, target.api_key_header(), {"owner": "x"})
+        message = await raw.expect("error")
+        await raw.ws.close()
+        return message
+
+    [error] = run(api_key_refused())["payload"]["errors"]
+    assert error["errorType"] == "Unauthorized", error

@@ -26,6 +26,7 @@ import requests
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
+from devstack.appsync.auth import local_sub
 from devstack.appsync.tls import spki_sha256
 from devstack.demo import SEARCH
 from devstack.stack import LocalStack, StackOptions
@@ -404,6 +405,59 @@ def test_a_user_subscribed_over_wss_sees_another_users_write(stack: LocalStack, 
     message = asyncio.run(scenario())
     assert message["type"] == "data" and message["id"] == "1"
     assert message["payload"]["data"]["onListingChanged"]["id"] == listing_id
+
+
+def test_the_writer_receives_the_projection_signal_with_its_writes_version(stack: LocalStack) -> None:
+    """Subscribe first, then write: the poller's projector publishes onListingProjected (SigV4, the stack's
+    CA) once search holds the write, and the signal's version tells the writer it covers that write."""
+    info = stack.info
+    token = subprocess.run([*info["token_command"], "erin"], capture_output=True, text=True, check=True)
+    header = {"host": info["graphql_url"].split("/")[2], "Authorization": token.stdout.strip()}
+    user = GraphQLClient(
+        info["graphql_url"], auth="token", token=header["Authorization"], ca_file=info["ca_file"]
+    )
+    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).decode().rstrip("=")
+    sub = local_sub("erin")
+    query = (
+        "subscription($owner: String) {"
+        " onListingProjected(owner: $owner) { id owner version deleted projectedAt } }"
+    )
+    listing_id = f"sig-{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> list[dict[str, Any]]:
+        realtime = info["graphql_url"].replace("https://", "wss://") + "/realtime"
+        context = ssl.create_default_context(cafile=info["ca_file"])
+        protocols = [Subprotocol("graphql-ws"), Subprotocol(f"header-{encoded}")]
+        async with connect(realtime, subprotocols=protocols, ssl=context) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            data = json.dumps({"query": query, "variables": {"owner": sub}})
+            start = {
+                "id": "p",
+                "type": "start",
+                "payload": {"data": data, "extensions": {"authorization": header}},
+            }
+            await ws.send(json.dumps(start))
+            assert json.loads(await ws.recv()) == {"type": "start_ack", "id": "p"}
+            spec = {"id": listing_id, "title": "Signalled room", "category": "ROOM", "price": 510,
+                    "currency": "EUR", "location": {"lat": 48.85, "lon": 2.35}, "city": "Paris"}  # fmt: skip
+            created = await asyncio.to_thread(user.execute, CREATE, {"input": spec})
+            update = {"id": listing_id, "expectedVersion": created["createListing"]["version"], "price": 520}
+            updated = await asyncio.to_thread(user.execute, UPDATE, {"input": update})
+            written = updated["updateListing"]["version"]
+            signals: list[dict[str, Any]] = []
+            while not signals or int(signals[-1]["version"]) < int(written):
+                message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if message["type"] == "data":
+                    signals.append(message["payload"]["data"]["onListingProjected"])
+            return signals
+
+    signals = asyncio.run(scenario())
+    last = signals[-1]
+    assert (last["id"], last["owner"], last["deleted"]) == (listing_id, local_sub("erin"), False)
+    docs = search_docs(stack, [listing_id])
+    assert str(docs[listing_id]["version"]) == last["version"], "search holds what the signal announced"
+    assert last["projectedAt"].endswith("Z")
 
 
 def test_the_benchmark_prints_its_figures_as_a_last_json_line(stack: LocalStack) -> None:

@@ -132,3 +132,12 @@ def test_another_users_changes_appear_live(served_page: PageServer, stack_info: 
     """Two signed-in users: bob sees alice's create and edit over AppSync's WebSocket (wss://)."""
     counts = run_browser_test("live", {"PAGE_URL": served_page.url, **_tls_env(stack_info)})
     assert counts["pass"] == 1
+
+
+def test_the_writer_sees_its_projection_signal_and_the_other_user_the_change(
+    served_page: PageServer, stack_info: dict[str, Any]
+) -> None:
+    """Two signed-in users: alice's page waits for onListingProjected (subscribed before the write) and
+    refreshes search; bob sees her create and edit live."""
+    counts = run_browser_test("signal", {"PAGE_URL": served_page.url, **_tls_env(stack_info)})
+    assert counts["pass"] == 1

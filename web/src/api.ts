@@ -83,6 +83,10 @@ const SEARCH = `query Search($query: String, $filter: ListingFilter, $near: GeoR
 
 // Mutations select LISTING_FIELDS too: a subscriber receives only the fields the mutation selected.
 const ON_CHANGED = `subscription OnListingChanged { onListingChanged { ${LISTING_FIELDS} } }`;
+// The projection signal: the user's own listings only (the server refuses another owner's).
+const ON_PROJECTED = `subscription OnListingProjected($owner: String) {
+  onListingProjected(owner: $owner) { id owner version deleted projectedAt }
+}`;
 const GET = `query Get($id: ID!) { getListing(id: $id) { ${LISTING_FIELDS} } }`;
 const CREATE = `mutation Create($input: CreateListingInput!) { createListing(input: $input) { ${LISTING_FIELDS} } }`;
 const UPDATE = `mutation Update($input: UpdateListingInput!) { updateListing(input: $input) { ${LISTING_FIELDS} } }`;
@@ -130,10 +134,21 @@ interface Client {
   graphql(options: { query: string; variables: Record<string, unknown>; authMode?: AuthMode }): Promise<unknown>;
 }
 
+/** onListingProjected: search holds this listing at `version` (for a delete, the version deleted). */
+export interface ProjectionSignal {
+  id: string;
+  owner: string;
+  version: string;
+  deleted: boolean;
+  projectedAt: string;
+}
+
 // What Amplify returns for a subscription document: an Observable of AppSync's `data` messages.
 interface Subscribable {
   subscribe(observer: {
-    next: (event: { data?: { onListingChanged?: Listing | null } }) => void;
+    next: (event: {
+      data?: { onListingChanged?: Listing | null; onListingProjected?: ProjectionSignal | null };
+    }) => void;
     error: (failure: unknown) => void;
   }): { unsubscribe(): void };
 }
@@ -175,6 +190,25 @@ export class Api {
       next: (event) => {
         const listing = event.data?.onListingChanged;
         if (listing) onChange(listing);
+      },
+      error: (failure) => onError(toApiError(failure)),
+    });
+    return () => subscription.unsubscribe();
+  }
+
+  /** The user's own projection signals (`onListingProjected(owner: sub)`); returns the function that
+   * stops them. `onError` is called once if the socket cannot open or the server refuses. */
+  watchProjected(
+    owner: string,
+    onSignal: (signal: ProjectionSignal) => void,
+    onError: (error: ApiError) => void,
+  ): () => void {
+    const request = { query: ON_PROJECTED, variables: { owner }, authMode: 'userPool' as const };
+    const observable = this.client.graphql(request) as unknown as Subscribable;
+    const subscription = observable.subscribe({
+      next: (event) => {
+        const signal = event.data?.onListingProjected;
+        if (signal) onSignal(signal);
       },
       error: (failure) => onError(toApiError(failure)),
     });

@@ -7,6 +7,8 @@ import type { PageConfig } from './config';
 
 export interface User {
   username: string;
+  /** Cognito `sub`: the owner argument of the user's own projection signals (onListingProjected). */
+  sub: string | null;
   /** The values a listing's `owner` may hold for this user: Cognito `sub` and user name. */
   identities: string[];
 }
@@ -33,7 +35,8 @@ function userFromToken(jwt: JWT, fallback: string): User {
     (value): value is string => typeof value === 'string',
   );
   const username = (payload['cognito:username'] ?? payload.username ?? fallback) as string;
-  return { username, identities: [...new Set([...names, username])] };
+  const sub = typeof payload.sub === 'string' ? payload.sub : null;
+  return { username, sub, identities: [...new Set([...names, username])] };
 }
 
 /** Local stack: the token minted by `python -m devstack.appsync token USER` (design §8). */

@@ -8,7 +8,7 @@ import { type Authenticator, type User, configureAmplify } from './auth';
 import { loadConfig } from './config';
 import { byId, el, show } from './dom';
 import { FormError, fillListing, readListing } from './form';
-import { type CatchUp, type Target, waitForSearch } from './sync';
+import { type CatchUp, SignalBox, type Target, waitForSearch } from './sync';
 import { card, categoryFacets, priceFacets } from './view';
 
 const PAGE_SIZE = 10;
@@ -28,6 +28,13 @@ const state = {
 // Live updates: the subscription's stop function, and the newest changes shown in #live-feed.
 const live = { stop: null as (() => void) | null, feed: [] as Listing[] };
 const LIVE_FEED_SIZE = 5;
+
+// The projection signal (onListingProjected, the user's own listings): `ready` once AppSync acknowledged
+// its start (Amplify's Hub event below). A write made while it is ready waits for its signal, which
+// cannot be missed since the subscription was open first; otherwise the write polls search.
+const signals = { stop: null as (() => void) | null, ready: false, box: new SignalBox() };
+// The signal is best effort: without one this long after a write, the page polls search instead.
+const SIGNAL_WAIT_MS = 10_000;
 
 // Set once by start() from config.json.
 let api: Api;
@@ -131,12 +138,31 @@ function describe(error: ApiError): string {
   }
 }
 
-/** After a write: say so, poll search until it shows the write, then refresh the results. */
-async function trackSearch(target: Target): Promise<void> {
+/** After a write: say so, wait for its projection signal (subscribed before the write) or else poll
+ * search until it shows the write, then refresh the results. `signalSince`: when the write was sent, if
+ * the signal subscription was open then; null: poll. */
+async function trackSearch(target: Target, signalSince: number | null = null): Promise<void> {
   const run = ++state.syncRun;
   const what = target.kind === 'deleted' ? 'deletion' : `version ${target.listing.version}`;
-  syncBanner.dataset.state = 'pending';
   syncBanner.dataset.version = target.listing.version;
+  syncBanner.dataset.via = '';
+  if (signalSince !== null) {
+    syncBanner.dataset.state = 'indexing';
+    syncBanner.textContent = `Stored “${target.listing.title}” (${what}). Indexing…`;
+    const signal = await signals.box.wait(target, Math.min(SIGNAL_WAIT_MS, catchUpSeconds * 1000));
+    if (run !== state.syncRun) return;
+    if (signal) {
+      const elapsed = Math.round(performance.now() - signalSince);
+      await runSearch(); // refresh the results first, so the banner never claims more than they show
+      if (run !== state.syncRun) return;
+      syncBanner.dataset.state = 'caught-up';
+      syncBanner.dataset.via = 'signal';
+      syncBanner.textContent = `Search has caught up with “${target.listing.title}” (${what}): searchable after ${elapsed} ms (projection signal).`;
+      return;
+    }
+  }
+  syncBanner.dataset.state = 'pending';
+  syncBanner.dataset.via = 'polling';
   syncBanner.textContent = `Stored “${target.listing.title}” (${what}). Waiting for search to catch up…`;
   let outcome: CatchUp | ApiError;
   try {
@@ -178,6 +204,25 @@ function onLiveChange(listing: Listing): void {
         `“${item.title}” · version ${item.version} · ${mine(item) ? 'by you' : 'by another user'}`,
       ),
     ),
+  );
+}
+
+/** The signed-in user's projection signals; a failure leaves writes waiting for search by polling. */
+function startSignals(): void {
+  signals.stop?.();
+  signals.stop = null;
+  signals.ready = false;
+  document.body.dataset.signal = 'off';
+  const sub = state.user?.sub;
+  if (!sub) return;
+  signals.stop = api.watchProjected(
+    sub,
+    (signal) => signals.box.push(signal),
+    () => {
+      signals.stop = null;
+      signals.ready = false;
+      document.body.dataset.signal = 'off';
+    },
   );
 }
 
@@ -236,6 +281,12 @@ function conflict(listing: Listing, action: 'saved' | 'deleted'): void {
   );
 }
 
+/** Just before a write: forget older signals; the write's start time if its signal can be awaited. */
+function writeStarts(): number | null {
+  signals.box.reset();
+  return signals.ready ? performance.now() : null;
+}
+
 async function save(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   const editing = state.editing;
@@ -244,12 +295,13 @@ async function save(event: SubmitEvent): Promise<void> {
   show(formMessage, null); // a new attempt: never leave the last outcome standing
   try {
     const fields = readListing(listingForm);
+    const signalSince = writeStarts();
     const saved = editing
       ? await api.update(editing.id, editing.version, fields)
       : await api.create(fields);
     setEditing(editing ? saved : null);
     message('ok', editing ? `Saved version ${saved.version}.` : `Created “${saved.title}”.`);
-    void trackSearch({ kind: 'version', listing: saved });
+    void trackSearch({ kind: 'version', listing: saved }, signalSince);
   } catch (failure) {
     if (failure instanceof FormError) message('error', failure.message);
     else {
@@ -270,10 +322,11 @@ async function remove(listing: Listing): Promise<void> {
     // loaded this listing later).
     const edited = state.editing?.id === listing.id ? state.editing.version : '0';
     const expected = BigInt(edited) > BigInt(listing.version) ? edited : listing.version;
+    const signalSince = writeStarts();
     const deleted = await api.remove(listing.id, expected);
     if (state.editing?.id === listing.id) setEditing(null);
     message('ok', `Deleted “${deleted.title}”.`);
-    void trackSearch({ kind: 'deleted', listing: deleted });
+    void trackSearch({ kind: 'deleted', listing: deleted }, signalSince);
   } catch (failure) {
     const error = toApiError(failure);
     if (error.errorType === 'ConflictError') conflict(listing, 'deleted');
@@ -324,6 +377,7 @@ function wire(auth: Authenticator): void {
         show(byId('page-error'), null);
         renderUser(auth);
         void runSearch(); // now with the user's token: own listings get their buttons
+        startSignals();
         startLive(); // the user's own token from now on
       })
       .catch((failure: unknown) => show(byId('page-error'), `Sign-in failed: ${String(failure)}`));
@@ -331,6 +385,7 @@ function wire(auth: Authenticator): void {
   byId('signout').addEventListener('click', () => {
     void auth.signOut().then(() => {
       state.user = null;
+      startSignals(); // signed out: stops them
       setEditing(null);
       renderUser(auth);
       void runSearch();
@@ -359,15 +414,28 @@ async function start(): Promise<void> {
   setEditing(null);
   // Amplify reports its socket's state on the Hub: Connected once the server acknowledged.
   Hub.listen('api', ({ payload }) => {
+    // CONTROL_MSG.SUBSCRIPTION_ACK of @aws-amplify/api-graphql (not re-exported by aws-amplify/api):
+    // AppSync acknowledged one subscription's start.
+    if (payload.event === 'Subscription ack') {
+      const { query } = payload.data as { query?: string };
+      if (signals.stop !== null && query?.includes('onListingProjected')) {
+        signals.ready = true;
+        document.body.dataset.signal = 'on';
+      }
+      return;
+    }
     if (payload.event !== CONNECTION_STATE_CHANGE) return;
     const { connectionState } = payload.data as { connectionState: ConnectionState };
     if (connectionState === ConnectionState.Connected) {
       setLive('on', 'Live: changes anyone makes appear here as they happen.');
     } else if (connectionState === ConnectionState.ConnectionDisrupted) {
       setLive('off', 'Live updates interrupted; reconnecting…');
+      signals.ready = false;
+      document.body.dataset.signal = 'off';
     }
   });
   await runSearch();
+  if (state.user) startSignals();
   if (state.user || hasApiKey) startLive();
   document.body.dataset.ready = 'true';
 }

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { ApiError, type Listing, toApiError } from '../src/api';
 import { ConfigError, parseConfig } from '../src/config';
-import { reflects } from '../src/sync';
+import { SignalBox, covers, reflects } from '../src/sync';
 
 const listing = (id: string, version: string): Listing => ({
   id,
@@ -84,5 +84,38 @@ describe('parseConfig', () => {
   ])('%# rejects bad config by name', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(ConfigError);
     expect(() => parseConfig(raw)).toThrow(message);
+  });
+});
+
+describe('projection signals', () => {
+  const signal = (id: string, version: string, deleted = false) => ({
+    id,
+    owner: 'alice',
+    version,
+    deleted,
+    projectedAt: '2026-12-05T10:00:00.000Z',
+  });
+
+  test("a signal covers a write at the write's version or a newer one, as integers", () => {
+    const target = { kind: 'version' as const, listing: listing('a', '1000') };
+    expect(covers(signal('a', '999'), target)).toBe(false);
+    expect(covers(signal('a', '1000'), target)).toBe(true);
+    expect(covers(signal('b', '2000'), target)).toBe(false);
+    const deletion = { kind: 'deleted' as const, listing: listing('a', '7') };
+    expect(covers(signal('a', '7'), deletion)).toBe(false); // an index, not the delete
+    expect(covers(signal('a', '7', true), deletion)).toBe(true);
+  });
+
+  test('a signal that arrived before the wait began still counts; none in time gives null', async () => {
+    const box = new SignalBox();
+    const target = { kind: 'version' as const, listing: listing('a', '2') };
+    box.push(signal('a', '2'));
+    expect(await box.wait(target, 10)).toEqual(signal('a', '2'));
+    box.reset();
+    expect(await box.wait(target, 10)).toBeNull();
+    const later = box.wait(target, 1000);
+    box.push(signal('a', '1'));
+    box.push(signal('a', '3'));
+    expect((await later)?.version).toBe('3');
   });
 });

@@ -75,3 +75,8 @@ output "environment_variables" {
   description = "What the resolvers read as ctx.env (TABLE_NAME, <FAMILY>_READ_ALIAS), written into their code at upload."
   value       = local.environment_variables
 }
+
+output "projection_signal_field_arn" {
+  description = "ARN of Mutation.publishListingProjected, the projection signal's IAM-only field: grant appsync:GraphQL on exactly this to the projector's role."
+  value       = "${aws_appsync_graphql_api.this.arn}/types/Mutation/fields/publishListingProjected"
+}

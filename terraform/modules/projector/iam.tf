@@ -66,7 +66,13 @@ locals {
       Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
       Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
     },
-    ], var.kms_key_arn == null ? [] : [{
+    ], var.projection_signal == null ? [] : [{
+      # Exactly the projection signal's mutation field: the role can call nothing else of the API.
+      Sid      = "PublishTheProjectionSignal"
+      Effect   = "Allow"
+      Action   = ["appsync:GraphQL"]
+      Resource = [var.projection_signal.field_arn]
+      }], var.kms_key_arn == null ? [] : [{
       Sid      = "UseTheCustomerManagedKey"
       Effect   = "Allow"
       Action   = ["kms:Decrypt", "kms:GenerateDataKey"]

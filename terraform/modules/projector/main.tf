@@ -9,7 +9,7 @@ locals {
   runtime            = coalesce(var.runtime, local.runtime_definition.runtime)
   architecture       = coalesce(var.architecture, local.runtime_definition.architecture)
 
-  environment = {
+  environment = merge({
     OPENSEARCH_ENDPOINT          = var.search.endpoint
     OPENSEARCH_AUTH              = var.search.auth
     DEAD_LETTER_QUEUE_URL        = aws_sqs_queue.dead_letter.url
@@ -20,7 +20,11 @@ locals {
     POWERTOOLS_SERVICE_NAME      = "projector"
     POWERTOOLS_METRICS_NAMESPACE = "appsync-cqrs"
     LOG_LEVEL                    = var.log_level
-  }
+    }, var.projection_signal == null ? {} : {
+    # The projection signal (projector/signal.py): unset means off.
+    PROJECTION_SIGNAL_URL       = var.projection_signal.graphql_url
+    PROJECTION_SIGNAL_BUDGET_MS = tostring(var.projection_signal.budget_ms)
+  })
 }
 
 # Created here (not by Lambda on first run) so retention and encryption are ours.

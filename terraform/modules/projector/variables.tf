@@ -227,6 +227,34 @@ variable "tombstone_purge_timeout" {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# Projection signal (projector/signal.py; AppSync's onListingProjected)
+# ---------------------------------------------------------------------------------------------------------
+variable "projection_signal" {
+  description = "Where the projector publishes its projection signal: graphql_url (the API's GraphQL URL), field_arn (the api module's projection_signal_field_arn: the role gets appsync:GraphQL on it alone), budget_ms (wall time per invocation for publishing, 50-200). null: no signal."
+  type = object({
+    graphql_url = string
+    field_arn   = string
+    budget_ms   = optional(number, 200)
+  })
+  default = null
+
+  validation {
+    condition     = var.projection_signal == null || can(regex("^arn:[^:]+:appsync:[^:]+:[0-9]{12}:apis/[^/]+/types/Mutation/fields/publishListingProjected$", var.projection_signal.field_arn))
+    error_message = "projection_signal.field_arn must be the ARN of Mutation.publishListingProjected (the api module's projection_signal_field_arn)."
+  }
+
+  validation {
+    condition     = var.projection_signal == null || (try(var.projection_signal.budget_ms, 0) >= 50 && try(var.projection_signal.budget_ms, 0) <= 200)
+    error_message = "projection_signal.budget_ms must be between 50 and 200."
+  }
+
+  validation {
+    condition     = var.projection_signal == null || startswith(try(var.projection_signal.graphql_url, ""), "https://")
+    error_message = "projection_signal.graphql_url must be the API's https GraphQL URL."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # Event source mapping (defaults: definitions/stream_mapping.json, shared with the local poller)
 # ---------------------------------------------------------------------------------------------------------
 variable "stream_mapping" {

@@ -179,6 +179,30 @@ run "defaults_follow_the_manifest_and_least_privilege" {
   }
 }
 
+run "the_projection_signal_is_an_iam_only_mutation_on_the_none_data_source" {
+  command = apply
+
+  assert {
+    condition     = aws_appsync_resolver.this["Mutation.publishListingProjected"].kind == "UNIT" && aws_appsync_resolver.this["Mutation.publishListingProjected"].data_source == "none" && aws_appsync_datasource.this["none"].type == "NONE"
+    error_message = "publishListingProjected must resolve on the NONE data source (AppSync's pattern for events from a backend)"
+  }
+
+  assert {
+    condition     = aws_appsync_resolver.this["Subscription.onListingProjected"].data_source == "none" && strcontains(aws_appsync_resolver.this["Subscription.onListingProjected"].code, "ctx.identity.sub")
+    error_message = "onListingProjected needs its subscription resolver, which refuses a user another owner's signals"
+  }
+
+  assert {
+    condition     = output.projection_signal_field_arn == "arn:aws:appsync:us-east-1:123456789012:apis/abcdefghijklmnopqrstuvwxyz/types/Mutation/fields/publishListingProjected"
+    error_message = "the field ARN the projector's role is granted must name exactly Mutation.publishListingProjected"
+  }
+
+  assert {
+    condition     = strcontains(aws_appsync_graphql_api.this.schema, "publishListingProjected(input: ListingProjectedInput!): ListingProjected @aws_iam\n")
+    error_message = "publishListingProjected must be IAM-only in the deployed schema"
+  }
+}
+
 run "development_api_key_without_waf" {
   command = apply
 

@@ -405,3 +405,62 @@ run "rejects_plain_http_search_endpoint" {
 
   expect_failures = [var.search]
 }
+
+run "the_projection_signal_is_off_unless_configured" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(one(aws_lambda_function.this.environment).variables), "PROJECTION_SIGNAL_URL")
+    error_message = "without projection_signal the projector must not publish"
+  }
+
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.this.policy, "appsync:")
+    error_message = "without projection_signal the role gets no AppSync permission"
+  }
+}
+
+run "the_projection_signal_may_call_exactly_its_field" {
+  command = apply
+
+  variables {
+    projection_signal = {
+      graphql_url = "https://abc.appsync-api.us-east-1.amazonaws.com/graphql"
+      field_arn   = "arn:aws:appsync:us-east-1:123456789012:apis/abc/types/Mutation/fields/publishListingProjected"
+    }
+  }
+
+  assert {
+    condition = (
+      one(aws_lambda_function.this.environment).variables["PROJECTION_SIGNAL_URL"] == "https://abc.appsync-api.us-east-1.amazonaws.com/graphql" &&
+      one(aws_lambda_function.this.environment).variables["PROJECTION_SIGNAL_BUDGET_MS"] == "200"
+    )
+    error_message = "the projector gets the GraphQL URL and a 200 ms budget"
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement
+      if contains(statement.Action, "appsync:GraphQL")
+      ] == [{
+        Sid      = "PublishTheProjectionSignal"
+        Effect   = "Allow"
+        Action   = ["appsync:GraphQL"]
+        Resource = ["arn:aws:appsync:us-east-1:123456789012:apis/abc/types/Mutation/fields/publishListingProjected"]
+    }]
+    error_message = "appsync:GraphQL on exactly Mutation.publishListingProjected, nothing else"
+  }
+}
+
+run "rejects_a_field_other_than_the_signal" {
+  command = plan
+
+  variables {
+    projection_signal = {
+      graphql_url = "https://abc.appsync-api.us-east-1.amazonaws.com/graphql"
+      field_arn   = "arn:aws:appsync:us-east-1:123456789012:apis/abc/*"
+    }
+  }
+
+  expect_failures = [var.projection_signal]
+}
