@@ -15,6 +15,7 @@ import requests
 from devstack.stack import DEFAULT_STATE_DIR, LocalStack, StackOptions
 from stackclient.graphql import GraphQLClient
 from stackclient.seed import DirectWriter, GraphQLWriter, seed
+from stackclient.stack import graphql_credentials, stack_from_mapping
 
 SEARCH = """
 query Search($query: String, $filter: ListingFilter, $near: GeoRadiusInput, $sort: SearchSort, $limit: Int) {
@@ -125,7 +126,10 @@ def run(
     try:
         out.write(f"demo: stack up in {time.monotonic() - started:.1f} s; GraphQL at {info['graphql_url']}\n")
         ca_file = info["ca_file"]
-        writer = GraphQLClient(info["graphql_url"], region=info["region"], auth="iam", ca_file=ca_file)
+        keys = graphql_credentials(stack_from_mapping(info, "the demo stack"))
+        writer = GraphQLClient(
+            info["graphql_url"], region=info["region"], auth="iam", ca_file=ca_file, credentials=keys
+        )
         reader = GraphQLClient(
             info["graphql_url"],
             region=info["region"],

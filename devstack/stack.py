@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from devstack.appsync import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from devstack.appsync.tls import LocalTLS, create_local_tls
 from devstack.resources import TABLE_NAME, Resources, create_resources
 from devstack.servers import ChildServer, ServerStartError, free_port, start_moto, start_osmem
@@ -120,6 +121,8 @@ class LocalStack:
     info: dict[str, Any] = field(default_factory=dict)
     signal: tuple[str, str] | None = None
     """The GraphQL URL and CA file the poller's projector publishes its projection signal to."""
+    iam_keys: dict[str, str] = field(default_factory=dict)
+    """The stack's backend key pair (the one IAM identity its endpoint accepts)."""
     _stopping: bool = False
 
     @property
@@ -160,16 +163,24 @@ class LocalStack:
         osmem = self.children["osmem"] = start_osmem()
         api_key = "local-" + secrets.token_hex(12)
         token_secret = secrets.token_hex(24)
+        # IAM callers' key pair, made for this stack like the API key: the endpoint accepts no other, so
+        # moto's well-known "testing" key does not open it (stackclient.stack.graphql_credentials reads it).
+        iam_keys = {
+            "access_key_id": "AKIALOCAL" + secrets.token_hex(6).upper()[:11],
+            "secret_access_key": secrets.token_urlsafe(30),
+        }
         # A new CA for every stack: nothing trusts a key that outlives the stack it was made for.
         tls = create_local_tls(self.tls_dir)
         # The endpoint boots (Node worker, schema) while the table, queues and indices are made.
         port = free_port()
-        appsync = self._spawn_appsync(api_key, token_secret, tls, port) if self.options.appsync else None
+        appsync = (
+            self._spawn_appsync(api_key, token_secret, tls, iam_keys, port) if self.options.appsync else None
+        )
         self.resources = create_resources(moto.url, REGION)
         self._ensure_indices(osmem.url)
         # The projector publishes its projection signal to the local endpoint, as it does to AppSync.
-        signal = (f"https://127.0.0.1:{port}/graphql", str(tls.ca_file)) if appsync is not None else None
-        self.signal = signal
+        self.signal = (f"https://127.0.0.1:{port}/graphql", str(tls.ca_file)) if appsync is not None else None
+        self.iam_keys = iam_keys
         poller = self._spawn_poller()
         graphql_url = None
         if appsync is not None:
@@ -181,7 +192,13 @@ class LocalStack:
             # https, as on AWS: Amplify opens subscriptions on wss://<host>/graphql/realtime.
             "graphql_url": graphql_url,
             "region": REGION,
-            "auth": {"api_key": api_key, "user_pool_id": None, "user_pool_client_id": None, "iam": True},
+            "auth": {
+                "api_key": api_key,
+                "user_pool_id": None,
+                "user_pool_client_id": None,
+                "iam": True,
+                "iam_credentials": iam_keys if graphql_url else None,
+            },
             "table_name": self.resources.table_name,
             "search_endpoint": osmem.url,
             "dead_letter_queue_url": self.resources.dead_letter_queue_url,
@@ -217,7 +234,9 @@ class LocalStack:
         if result.returncode != 0:
             raise StackError(f"creating indices failed: {result.stderr.strip() or result.stdout.strip()}")
 
-    def _spawn_appsync(self, api_key: str, token_secret: str, tls: LocalTLS, port: int) -> Spawned:
+    def _spawn_appsync(
+        self, api_key: str, token_secret: str, tls: LocalTLS, iam_keys: dict[str, str], port: int
+    ) -> Spawned:
         argv = [
             sys.executable, "-m", "devstack.appsync", "serve",
             "--port", str(port),
@@ -229,7 +248,9 @@ class LocalStack:
             "--tls-cert", str(tls.cert_file),
             "--tls-key", str(tls.key_file),
         ]  # fmt: skip
-        spawned = spawn_child("appsync", argv, LOCAL_AWS_ENV, self.log_dir)
+        # The key pair goes in the environment, not argv (any local user can read a command line).
+        keys = {ACCESS_KEY_ENV: iam_keys["access_key_id"], SECRET_KEY_ENV: iam_keys["secret_access_key"]}
+        spawned = spawn_child("appsync", argv, {**LOCAL_AWS_ENV, **keys}, self.log_dir)
         self.children["appsync"] = ChildServer(
             "appsync", "", spawned.process
         )  # stopped with the rest on failure
@@ -251,6 +272,10 @@ class LocalStack:
         env = projector_env(osmem.url, moto.url, self.resources.dead_letter_queue_url)
         if self.signal is not None:
             env["PROJECTION_SIGNAL_URL"], env["PROJECTION_SIGNAL_CA_FILE"] = self.signal
+            # Signed with the stack's backend key pair, the one IAM identity the endpoint accepts (moto
+            # takes any key, so the poller's other calls are unaffected).
+            env["AWS_ACCESS_KEY_ID"] = self.iam_keys["access_key_id"]
+            env["AWS_SECRET_ACCESS_KEY"] = self.iam_keys["secret_access_key"]
         spawned = spawn_child("poller", argv, env, self.log_dir)
         self.children["poller"] = ChildServer("poller", "", spawned.process)
         return spawned
@@ -267,7 +292,10 @@ class LocalStack:
         pids = {name: child.pid for name, child in self.children.items()}
         self.info["pids"] = {**pids, "supervisor": os.getpid()}
         temporary = self.stack_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.info, indent=2) + "\n")
+        temporary.unlink(missing_ok=True)
+        # Owner-only: the file holds the stack's API key, token secret and IAM key pair.
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(json.dumps(self.info, indent=2) + "\n")
         os.replace(temporary, self.stack_file)
 
     def stop(self) -> None:

@@ -14,6 +14,7 @@ import gc
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -207,19 +208,17 @@ def _report(
     if published is not None:
         for problem in published.problems:
             logger.warning("projection signal not delivered", extra={"reason": problem})
+    contents = run.config.log_item_contents
     for position, error in sorted(result.failures.items()):
+        extra: dict[str, Any] = {"sequence_number": _sequence(records, position)}
         logger.warning(
             "record not projected; reported for retry",
-            extra={
-                "sequence_number": _sequence(records, position),
-                "code": error.code,
-                "reason": error.reason,
-            },
+            extra={**extra, **error_log_fields(error.code, error.reason, contents)},
         )
     for position, letter in result.dead_letters:
-        extra: dict[str, Any] = {"sequence_number": _sequence(records, position), "code": letter.code}
-        extra["reason"] = letter.reason
-        if run.config.log_item_contents:
+        extra = {"sequence_number": _sequence(records, position)}
+        extra.update(error_log_fields(letter.code, letter.reason, contents))
+        if contents:
             extra["record"] = letter.record
         logger.error("poison record sent to the dead-letter queue", extra=extra)
     if logger.log_level > logging.DEBUG:
@@ -233,6 +232,30 @@ def _report(
             "first_sequence_number": _sequence(records, 0),
         },
     )  # fmt: skip
+
+
+# Codes whose reason the projector or the transport wrote without reading the document: safe to log.
+_REASON_WITHOUT_CONTENTS = frozenset(
+    {"connection_error", "deadline", "bad_response", "alias_missing", "alias_unavailable"}
+)
+# Where OpenSearch's reasons name the field: "failed to parse field [price] of type [float] in document
+# with id 'l1'. Preview of field's value: 'abc'", "mapper [price] cannot be changed ...", "object mapping
+# for [location] tried to parse field [location] as object ...", "unknown field [x]".
+_FIELD_IN_REASON = re.compile(r"(?:field|mapper|mapping for|parse) \[([^\[\]]{1,255})\]")
+
+
+def error_log_fields(code: str, reason: str | None, contents_allowed: bool) -> dict[str, Any]:
+    """What a log line may say about a failed record: the error's type and the field it names.
+
+    OpenSearch's rejection reasons quote the document (a mapper error previews the field's value), and so
+    do the projector's own conversion errors, so the reason is logged only when item contents may be
+    (``LOG_ITEM_CONTENTS``) or when nothing of the document can be in it. The dead letter keeps it whole.
+    """
+    match = _FIELD_IN_REASON.search(reason or "")
+    fields: dict[str, Any] = {"code": code, "field": match.group(1) if match else None}
+    if reason is not None and (contents_allowed or code in _REASON_WITHOUT_CONTENTS):
+        fields["reason"] = reason
+    return fields
 
 
 def _sequence(records: list[dict[str, Any]], position: int) -> str | None:

@@ -118,7 +118,13 @@ function decodeToken(token, sort) {
   if (parts[0] !== sort) {
     invalid(`nextToken belongs to a search sorted by ${parts[0]}, not ${sort}`);
   }
-  return [Number(parts[1]), parts[2]];
+  // The shape admits exponents, so `1e999` passes it and parses to Infinity, which OpenSearch would
+  // refuse (a 400 that is the caller's doing, not an outage).
+  const value = Number(parts[1]);
+  if (!Number.isFinite(value)) {
+    invalid('nextToken is not a token this API returned');
+  }
+  return [value, parts[2]];
 }
 
 function encodeToken(sort, values) {
@@ -161,7 +167,9 @@ function distanceKm(near, location) {
 
 export function response(ctx) {
   if (ctx.error) {
-    util.error(`Search is unavailable: ${ctx.error.message}`, 'SearchUnavailableError');
+    // Typed and generic: OpenSearch's message can quote the query, index names or the domain's ARN, and
+    // none of that is the caller's business. AppSync's log (field level ERROR) keeps the details.
+    util.error('Search is unavailable; try again later', 'SearchUnavailableError');
   }
   const { sort, limit, near } = ctx.stash.search;
   const hits = ctx.result.hits.hits;

@@ -31,7 +31,7 @@ from devstack.stack import DEFAULT_STATE_DIR
 from projector.names import index_family
 from stackclient.errors import GraphQLClientError
 from stackclient.graphql import GraphQLClient
-from stackclient.stack import LOCAL_AWS_ENV
+from stackclient.stack import LOCAL_AWS_ENV, graphql_credentials, stack_from_mapping
 
 MIX = "CCCCCUUUDD"  # per ten writes: creates, updates, deletes
 LISTING = "id version"
@@ -74,7 +74,11 @@ class Searcher:
 
 def run(stack: dict[str, Any], writes: int, via: str, timeout_s: float, poll_s: float) -> dict[str, Any]:
     writer = GraphQLClient(
-        stack["graphql_url"], region=stack["region"], auth="iam", ca_file=stack.get("ca_file")
+        stack["graphql_url"],
+        region=stack["region"],
+        auth="iam",
+        ca_file=stack.get("ca_file"),
+        credentials=graphql_credentials(stack_from_mapping(stack, "the stack under test")),
     )
     searcher = Searcher(stack, via)
     run_id = uuid.uuid4().hex[:8]

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from stackclient.errors import SeedError, StackClientError
 from stackclient.graphql import GraphQLClient
 from stackclient.seed import FIXTURES_DIR, DirectWriter, GraphQLWriter, Writer, seed
-from stackclient.stack import LOCAL_AWS_ENV, Stack, dynamodb_client, find_stack
+from stackclient.stack import LOCAL_AWS_ENV, Stack, dynamodb_client, find_stack, graphql_credentials
 
 
 def make_writer(stack: Stack, direct: bool, concurrency: int) -> Writer:
@@ -31,7 +31,14 @@ def make_writer(stack: Stack, direct: bool, concurrency: int) -> Writer:
     if not stack.graphql_url:
         raise SeedError(f"{stack.source} has no graphql_url: use --direct, or start the AppSync endpoint")
     return GraphQLWriter(
-        GraphQLClient(stack.graphql_url, region=stack.region, auth="iam", ca_file=stack.ca_file), concurrency
+        GraphQLClient(
+            stack.graphql_url,
+            region=stack.region,
+            auth="iam",
+            ca_file=stack.ca_file,
+            credentials=graphql_credentials(stack),
+        ),
+        concurrency,
     )
 
 

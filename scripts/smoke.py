@@ -33,7 +33,7 @@ from ops.reconcile import reconcile_key
 from ops.smoke import EXIT_CANNOT_RUN, SmokeTest, describe_drift, print_json
 from stackclient.errors import EndpointUnreachable, GraphQLClientError, StackClientError, StackConfigError
 from stackclient.graphql import GraphQLClient
-from stackclient.stack import LOCAL_AWS_ENV, dynamodb_client, opensearch_client
+from stackclient.stack import LOCAL_AWS_ENV, dynamodb_client, graphql_credentials, opensearch_client
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +54,13 @@ def main(argv: list[str] | None = None) -> int:
             raise StackConfigError(
                 f"{stack.source} has no graphql_url: the smoke test writes through the API"
             )
-        api = GraphQLClient(stack.graphql_url, region=stack.region, auth="iam", ca_file=stack.ca_file)
+        api = GraphQLClient(
+            stack.graphql_url,
+            region=stack.region,
+            auth="iam",
+            ca_file=stack.ca_file,
+            credentials=graphql_credentials(stack),
+        )
         dynamodb, search = dynamodb_client(stack), opensearch_client(stack)
     except (OpsError, StackClientError, BotoCoreError) as error:
         print(f"{type(error).__name__}: {error}", file=sys.stderr)

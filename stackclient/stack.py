@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 from stackclient.errors import StackConfigError, StackNotFoundError
 
@@ -68,6 +69,8 @@ class Stack:
     sqs_endpoint: str | None = None
     # Local stack only: the CA its endpoint's https certificate comes from (None: the system's CAs).
     ca_file: str | None = None
+    # Local stack only: the IAM key pair made for this stack, the one its endpoint accepts.
+    iam_credentials: tuple[str, str] | None = None
     search_auth: SearchAuth = "sigv4"
     source: str = ""
 
@@ -101,6 +104,18 @@ def stack_from_mapping(values: Mapping[str, Any], source: str) -> Stack:
     if not isinstance(auth, Mapping):
         raise StackConfigError(f"{source}: auth must be an object, got {type(auth).__name__}")
     endpoint = str(values["search_endpoint"]).rstrip("/")
+    keys = auth.get("iam_credentials")
+    iam_credentials = None
+    if keys is not None:
+        if (
+            not isinstance(keys, Mapping)
+            or not keys.get("access_key_id")
+            or not keys.get("secret_access_key")
+        ):
+            raise StackConfigError(
+                f"{source}: auth.iam_credentials needs access_key_id and secret_access_key"
+            )
+        iam_credentials = (str(keys["access_key_id"]), str(keys["secret_access_key"]))
     return Stack(
         region=str(values["region"]),
         table_name=str(values["table_name"]),
@@ -112,6 +127,7 @@ def stack_from_mapping(values: Mapping[str, Any], source: str) -> Stack:
         dynamodb_endpoint=values.get("dynamodb_endpoint") or None,
         sqs_endpoint=values.get("sqs_endpoint") or None,
         ca_file=values.get("ca_file") or None,
+        iam_credentials=iam_credentials,
         search_auth=infer_search_auth(endpoint),
         source=source,
     )
@@ -197,6 +213,14 @@ def _session(stack: Stack) -> boto3.session.Session:
         aws_secret_access_key=LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=LOCAL_AWS_ENV["AWS_SESSION_TOKEN"],
     )
+
+
+def graphql_credentials(stack: Stack) -> Credentials | None:
+    """What IAM calls to the stack's API sign with: the local stack's own key pair (made per stack, so a
+    key every checkout knows opens nothing), or None for a deployed stack (boto3's credential chain)."""
+    if stack.iam_credentials is None:
+        return None
+    return Credentials(*stack.iam_credentials)
 
 
 def _client(stack: Stack, service: str, endpoint: str | None) -> Any:

@@ -55,6 +55,12 @@ module "projector" {
   tags = var.tags
 }
 
+locals {
+  # Roles that publish to the API (mutations that only notify subscribers). The projector joins them when it
+  # publishes (publishListingProjected): [module.projector.role_arn].
+  api_publisher_role_arns = []
+}
+
 module "api" {
   source = "./modules/api"
 
@@ -64,6 +70,14 @@ module "api" {
   waf                   = { enabled = var.api.waf_enabled, rate_limit = var.api.waf_rate_limit }
   kms_key_arn           = var.kms_key_arn
   log_retention_days    = var.log_retention_days
+  iam_caller_role_arns  = var.api.iam_caller_role_arns
+  publisher_role_arns   = local.api_publisher_role_arns
+  # Threat protection in prod unless the stack says otherwise; the pair is validated in the module.
+  user_pool = {
+    self_sign_up_enabled   = var.api.self_sign_up_enabled
+    tier                   = coalesce(var.api.user_pool_tier, var.environment == "prod" ? "PLUS" : "ESSENTIALS")
+    advanced_security_mode = coalesce(var.api.advanced_security_mode, var.environment == "prod" ? "ENFORCED" : "OFF")
+  }
   table = {
     name       = module.table.table_name
     arn        = module.table.table_arn

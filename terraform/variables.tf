@@ -140,12 +140,23 @@ variable "alarm_actions" {
 # API
 # ---------------------------------------------------------------------------------------------------------
 variable "api" {
-  description = "API options: api_key_enabled (development only; default false), introspection_enabled (default false), waf_enabled (default true), waf_rate_limit (per IP per 5 min; default 2000). Unset fields take the api module's defaults."
+  description = <<-EOT
+    API options: api_key_enabled (development only; default false), introspection_enabled (default false),
+    waf_enabled (default true), waf_rate_limit (per IP per 5 min; default 2000); iam_caller_role_arns: the
+    backend roles that may call the API over IAM (seed, smoke, ops; default none); user pool:
+    self_sign_up_enabled (default false: administrators create users), user_pool_tier (LITE, ESSENTIALS,
+    PLUS) and advanced_security_mode (OFF, AUDIT, ENFORCED; needs PLUS), which default to PLUS + ENFORCED
+    (threat protection) in prod and ESSENTIALS + OFF in dev. Unset fields take the api module's defaults.
+  EOT
   type = object({
-    api_key_enabled       = optional(bool)
-    introspection_enabled = optional(bool)
-    waf_enabled           = optional(bool)
-    waf_rate_limit        = optional(number)
+    api_key_enabled        = optional(bool)
+    introspection_enabled  = optional(bool)
+    waf_enabled            = optional(bool)
+    waf_rate_limit         = optional(number)
+    iam_caller_role_arns   = optional(list(string), [])
+    self_sign_up_enabled   = optional(bool)
+    user_pool_tier         = optional(string)
+    advanced_security_mode = optional(string)
   })
   default = {}
 }

@@ -43,6 +43,8 @@ class EndpointConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
+    # Host names besides the loopback that requests may carry in Host/Origin (`serve --allow-non-loopback`).
+    extra_hosts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -87,12 +89,13 @@ def _data_sources(config: EndpointConfig, types: dict[str, str]) -> dict[str, Da
     return sources
 
 
-def resolver_environment(table: str) -> dict[str, str]:
+def resolver_environment(table: str, iam_caller_roles: str) -> dict[str, str]:
     """The resolvers' ``ctx.env``, as the api module sets it (terraform/modules/api/main.tf): the table,
-    and each index family's read alias as ``<FAMILY>_READ_ALIAS`` (from terraform/definitions/indices.json).
+    each index family's read alias as ``<FAMILY>_READ_ALIAS`` (from terraform/definitions/indices.json),
+    and the IAM callers' allow-list (``AuthConfig.iam_caller_roles()``, the local backend role).
     """
     aliases = {f"{family.family.upper()}_READ_ALIAS": family.read_alias for family in INDEX_FAMILIES.values()}
-    return {"TABLE_NAME": table, **aliases}
+    return {"TABLE_NAME": table, **aliases, "IAM_CALLER_ROLES": iam_caller_roles}
 
 
 def start_endpoint(config: EndpointConfig) -> Endpoint:
@@ -102,7 +105,7 @@ def start_endpoint(config: EndpointConfig) -> Endpoint:
     worker = NodeWorker()
     try:
         executor = Executor(worker, _data_sources(config, manifest.data_sources))
-        env = resolver_environment(config.table)
+        env = resolver_environment(config.table, config.auth.iam_caller_roles())
         missing = sorted(set(manifest.environment_variables) - set(env))
         if missing:
             raise ManifestError(f"the manifest declares environment variables the endpoint lacks: {missing}")
@@ -117,6 +120,7 @@ def start_endpoint(config: EndpointConfig) -> Endpoint:
             scheme="https" if tls else "http",
             ssl_certfile=str(config.tls_cert) if tls else None,
             ssl_keyfile=str(config.tls_key) if tls else None,
+            extra_hosts=config.extra_hosts,
         )
         server.start_background(on_loop=hub.start)
     except BaseException:

@@ -39,6 +39,22 @@ TOKEN_ISSUER = "local-appsync"
 TOKEN_LIFETIME_S = 12 * 3600
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 MAX_CLOCK_SKEW_S = 300  # SigV4 requests older or newer than this are refused, as AWS does
+# The role the local stack's backends (seed, smoke, ops scripts) sign as: the stand-in for the roles the
+# api module's `iam_caller_role_arns` lists, and the only one the local endpoint allows by default.
+LOCAL_BACKEND_ROLE = "appsync-cqrs-local-backend"
+
+
+@dataclass(frozen=True)
+class LocalRole:
+    """Whom a local access key stands for: a role assumed under a session, as AppSync reports it.
+
+    `identity_pool_id` makes the key a Cognito identity pool's credentials (AppSync then fills
+    `cognitoIdentityPoolId`); tests use it, the local stack never issues such keys.
+    """
+
+    role_name: str = LOCAL_BACKEND_ROLE
+    session_name: str = "local"
+    identity_pool_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,14 @@ class AuthConfig:
     token_secret: str
     api_key: str | None = None
     iam_credentials: Mapping[str, str] = field(default_factory=dict)  # access key id → secret key
+    # access key id → the role it stands for; a key not listed is LOCAL_BACKEND_ROLE.
+    iam_roles: Mapping[str, LocalRole] = field(default_factory=dict)
+    # The roles resolvers admit (ctx.env.IAM_CALLER_ROLES), as the api module's allow-list does.
+    allowed_iam_roles: tuple[str, ...] = (LOCAL_BACKEND_ROLE,)
+
+    def iam_caller_roles(self) -> str:
+        """`ctx.env.IAM_CALLER_ROLES`: space-separated `<account>:<role name>`, as the api module has it."""
+        return " ".join(f"{LOCAL_ACCOUNT_ID}:{role}" for role in self.allowed_iam_roles)
 
 
 @dataclass(frozen=True)
@@ -154,7 +178,15 @@ def _iam_caller(
         f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
         for k, v in sorted(parse_qsl(query, keep_blank_values=True))
     )
-    payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
+    # The hash of the body received, never the client's claim: a signature over a claimed hash would let
+    # anyone who saw one signed request replay its headers with a body of their own.
+    payload_hash = hashlib.sha256(body).hexdigest()
+    claimed = headers.get("x-amz-content-sha256")
+    if claimed is not None and not hmac.compare_digest(claimed.lower(), payload_hash):
+        raise AuthenticationError(
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            "InvalidSignatureException",
+        )
     canonical_request = "\n".join(
         [
             method,
@@ -176,17 +208,26 @@ def _iam_caller(
             "The request signature we calculated does not match the signature you provided.",
             "InvalidSignatureException",
         )
-    identity = {
+    return Caller(IAM, role_identity(config.iam_roles.get(access_key, LocalRole()), source_ip))
+
+
+def role_identity(role: LocalRole, source_ip: str) -> dict[str, Any]:
+    """`ctx.identity` of a caller signing as `role`, shaped as AppSync reports an assumed role: the STS
+    session ARN without the role's path, `username` the role id and session (FACTS: AppSync identity)."""
+    role_id = "AROA" + hashlib.sha256(role.role_name.encode()).hexdigest()[:17].upper()
+    pool = role.identity_pool_id
+    return {
         "accountId": LOCAL_ACCOUNT_ID,
-        "userArn": f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:user/{access_key}",
-        "username": access_key,
+        "userArn": f"arn:aws:sts::{LOCAL_ACCOUNT_ID}:assumed-role/{role.role_name}/{role.session_name}",
+        "username": f"{role_id}:{role.session_name}",
         "sourceIp": [source_ip],
-        "cognitoIdentityPoolId": None,
-        "cognitoIdentityId": None,
-        "cognitoIdentityAuthType": None,
+        "cognitoIdentityPoolId": pool,
+        "cognitoIdentityId": f"{pool.split(':')[0]}:{uuid.uuid5(uuid.NAMESPACE_URL, role.session_name)}"
+        if pool
+        else None,
+        "cognitoIdentityAuthType": "authenticated" if pool else None,
         "cognitoIdentityAuthProvider": None,
     }
-    return Caller(IAM, identity)
 
 
 def authenticate(

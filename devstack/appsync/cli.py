@@ -16,10 +16,12 @@ import sys
 import threading
 from pathlib import Path
 
+from devstack.appsync import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from devstack.appsync.app import REPO_ROOT, EndpointConfig, start_endpoint
 from devstack.appsync.auth import AuthConfig, issue_token
 from devstack.appsync.errors import WorkerError
 from devstack.appsync.realtime import RealtimeConfig
+from devstack.appsync.server import is_loopback
 from devstack.appsync.tls import create_local_tls
 from stackclient.stack import LOCAL_AWS_ENV
 
@@ -29,7 +31,23 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve GraphQL at http(s)://HOST:PORT/graphql")
     serve.add_argument("-p", "--port", type=int, default=0, help="port (0: a free one)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1); a non-loopback one needs --allow-non-loopback",
+    )
+    serve.add_argument(
+        "--allow-non-loopback",
+        action="store_true",
+        help="let --host be reachable from other machines (prints a warning): local keys are no secrets",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --allow-non-loopback: a further Host/Origin name clients use (repeatable)",
+    )
     serve.add_argument("-d", "--dynamodb-endpoint", required=True, help="DynamoDB endpoint URL (moto server)")
     serve.add_argument("-o", "--opensearch-endpoint", required=True, help="OpenSearch endpoint URL (osmem)")
     serve.add_argument("-t", "--table", required=True, help="DynamoDB table name")
@@ -58,16 +76,48 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def _iam_credentials() -> dict[str, str]:
+    """The accepted IAM key: the stack's pair when given, else the process's own AWS credentials (a hand
+    run; the tests); never a key every checkout knows unless that is what the process was given."""
+    if os.environ.get(ACCESS_KEY_ENV) and os.environ.get(SECRET_KEY_ENV):
+        return {os.environ[ACCESS_KEY_ENV]: os.environ[SECRET_KEY_ENV]}
+    return {
+        os.environ.get("AWS_ACCESS_KEY_ID", LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"]): os.environ.get(
+            "AWS_SECRET_ACCESS_KEY", LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"]
+        )
+    }
+
+
+def _extra_hosts(args: argparse.Namespace) -> tuple[str, ...]:
+    """Names besides the loopback the endpoint answers to; a non-loopback bind needs the flag."""
+    if is_loopback(args.host):
+        if args.allowed_host:
+            raise ValueError("--allowed-host needs --allow-non-loopback")
+        return ()
+    if not args.allow_non_loopback:
+        raise ValueError(
+            f"--host {args.host} is not a loopback address: the local endpoint's keys and tokens are not "
+            "secrets, so it is reachable from other machines only with --allow-non-loopback"
+        )
+    print(
+        f"WARNING: serving on {args.host or '*'}: any machine that can reach it may call the local endpoint; "
+        "its API key, token secret and IAM keys protect nothing of value",
+        file=sys.stderr,
+        flush=True,
+    )
+    bound = () if args.host in _WILDCARDS else (args.host,)
+    return (*bound, *args.allowed_host)
+
+
 def _serve(args: argparse.Namespace) -> int:
     if (args.tls_cert is None) != (args.tls_key is None):
         raise ValueError("--tls-cert and --tls-key go together")
+    extra_hosts = _extra_hosts(args)
     # IAM callers sign with the local stack's credentials (docs/design.md §8).
-    iam = {
-        LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"]: LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
-        os.environ.get("AWS_ACCESS_KEY_ID", LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"]): os.environ.get(
-            "AWS_SECRET_ACCESS_KEY", LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"]
-        ),
-    }
+    iam = _iam_credentials()
     config = EndpointConfig(
         dynamodb_endpoint=args.dynamodb_endpoint,
         opensearch_endpoint=args.opensearch_endpoint,
@@ -81,6 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         realtime=RealtimeConfig(keepalive_s=args.keepalive_interval),
+        extra_hosts=extra_hosts,
     )
     endpoint = start_endpoint(config)
     stop = threading.Event()

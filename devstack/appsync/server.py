@@ -8,11 +8,13 @@ Starlette's thread pool and the event loop never waits on a resolver.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import socket
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -20,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from devstack.appsync.auth import authenticate
 from devstack.appsync.errors import AppSyncError, AuthenticationError
@@ -61,6 +64,84 @@ async def _read_body(request: Request) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address (no port) is this machine's loopback: `localhost`, 127/8, ::1."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_of(authority: str) -> str:
+    """`127.0.0.1:8787` → `127.0.0.1`, `[::1]:8787` → `::1`, `localhost` → `localhost`."""
+    if authority.startswith("["):
+        return authority[1 : authority.find("]")] if "]" in authority else authority
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+
+
+class LoopbackGuard:
+    """Refuses HTTP requests and WebSocket handshakes whose `Host` or `Origin` is not a loopback address.
+
+    A page on any site can make a browser send requests to 127.0.0.1, and a DNS name that resolves to
+    127.0.0.1 (DNS rebinding) makes them same-origin: checking that the `Host` names the loopback, and
+    that an `Origin`, when sent, is a page served from the loopback (the web page's dev server, pages the
+    local stack serves) keeps other sites out. `extra_hosts` admits more names (`serve --allow-non-loopback`).
+    """
+
+    def __init__(self, app: ASGIApp, extra_hosts: Collection[str] = ()) -> None:
+        self.app = app
+        self.extra_hosts = frozenset(host.strip("[]").lower() for host in extra_hosts)
+
+    def _allowed(self, host: str) -> bool:
+        return is_loopback(host) or host.strip("[]").lower() in self.extra_hosts
+
+    def refusal(self, headers: dict[str, str]) -> str | None:
+        """Why a request with these (lower-case) headers is refused, or None."""
+        host = headers.get("host")
+        if host is None or not self._allowed(_host_of(host)):
+            return f"Host {host!r} is not a loopback address: the local endpoint serves this machine only"
+        origin = headers.get("origin")
+        if origin is not None:
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or not self._allowed(parts.hostname)
+            ):
+                return f"Origin {origin!r} is not a page served from this machine's loopback address"
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+        }
+        reason = self.refusal(headers)
+        if reason is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            # Closing before accepting (after the connect event) answers the handshake with HTTP 403.
+            await receive()
+            await send({"type": "websocket.close", "code": 1008, "reason": reason[:120]})
+            return
+        # AppSync's shape for a refused request; no CORS headers, so a foreign page cannot read it.
+        body = json.dumps({"errors": [{"errorType": "ForbiddenException", "message": reason}]}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 403,
+                "headers": [(b"content-type", b"application/json; charset=UTF-8")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
 
 def build_app(graphql: GraphQLApp, extra_routes: list[Any] | None = None) -> Starlette:
@@ -124,6 +205,7 @@ class AppSyncServer:
         scheme: str = "http",
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
+        extra_hosts: Collection[str] = (),
     ) -> None:
         # proto must be IPPROTO_TCP (not 0, what socket.create_server leaves): asyncio sets TCP_NODELAY
         # only on such sockets, and without it a response's headers and body (two writes) wait ~40 ms
@@ -139,7 +221,7 @@ class AppSyncServer:
             raise
         self.scheme = scheme
         config = uvicorn.Config(
-            app,
+            LoopbackGuard(app, extra_hosts),
             log_level="warning",
             access_log=False,  # AppSync logs go to CloudWatch; keep the endpoint's stderr for resolvers
             lifespan="off",

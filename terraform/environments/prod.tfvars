@@ -12,6 +12,13 @@ api = {
   api_key_enabled = false
   waf_enabled     = true
   waf_rate_limit  = 2000
+  # The backends that call the API over IAM; any other IAM caller is refused by the resolvers. Threat
+  # protection (user_pool_tier PLUS, advanced_security_mode ENFORCED) is prod's default.
+  iam_caller_role_arns = [
+    "arn:aws:iam::111122223333:role/cqrs-prod-seed",
+    "arn:aws:iam::111122223333:role/cqrs-prod-smoke",
+    "arn:aws:iam::111122223333:role/cqrs-prod-ops",
+  ]
 }
 
 projector = {

@@ -23,6 +23,11 @@ run "dev_is_cheap" {
   }
 
   assert {
+    condition     = module.api.user_pool_settings == { tier = "ESSENTIALS", advanced_security_mode = "OFF", self_sign_up_enabled = false } && module.api.environment_variables.IAM_CALLER_ROLES == ""
+    error_message = "dev's user pool goes without threat protection (Essentials plan), sign-up stays admin-only, and no IAM caller is admitted unless listed"
+  }
+
+  assert {
     condition     = module.api.web_acl_arn == null
     error_message = "dev runs without a WAF"
   }

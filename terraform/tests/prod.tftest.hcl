@@ -27,6 +27,16 @@ run "prod_is_highly_available" {
   }
 
   assert {
+    condition     = module.api.user_pool_settings == { tier = "PLUS", advanced_security_mode = "ENFORCED", self_sign_up_enabled = false }
+    error_message = "prod's user pool has threat protection enforced (Plus plan) and admin-only sign-up"
+  }
+
+  assert {
+    condition     = module.api.environment_variables.IAM_CALLER_ROLES == "111122223333:cqrs-prod-seed 111122223333:cqrs-prod-smoke 111122223333:cqrs-prod-ops"
+    error_message = "prod admits exactly its seed, smoke and ops roles as IAM callers"
+  }
+
+  assert {
     condition     = module.api.web_acl_arn == "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/cqrs-mock-api/0b1c2d3e"
     error_message = "prod puts a WAF in front of the API"
   }

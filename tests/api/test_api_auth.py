@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import ssl
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
+import pytest
+import requests
 from apikit import TOKEN_SECRET, Api
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+from websockets.typing import Origin, Subprotocol
 
 from devstack.appsync.auth import issue_token, local_sub
 
@@ -124,3 +131,102 @@ def test_malformed_requests_get_400_and_graphql_errors_keep_appsync_shape(api: A
     unknown = api.as_api_key("{ getListing(id: 1) { nope } }")
     assert unknown["data"] is None
     assert "nope" in unknown["errors"][0]["message"] and unknown["errors"][0]["locations"]
+
+
+def test_a_forged_content_hash_does_not_carry_a_signature_to_another_body(api: Api) -> None:
+    """The payload hash is computed from the body received: a signed request's headers (hash claim
+    included) replayed with another body are refused (issue 15, item 7)."""
+    body = json.dumps({"query": GET, "variables": {"id": "x"}})
+    claim = hashlib.sha256(body.encode()).hexdigest()
+    signed = AWSRequest(
+        "POST",
+        api.url,
+        data=body,
+        headers={"Content-Type": "application/json", "X-Amz-Content-Sha256": claim},
+    )
+    SigV4Auth(Credentials("testing", "testing"), "appsync", "us-east-1").add_auth(signed)
+    assert "x-amz-content-sha256" in signed.headers["Authorization"].lower()  # the claim is signed
+    assert api.session.post(api.url, data=body, headers=dict(signed.headers)).status_code == 200
+
+    forged = json.dumps({"query": CREATE, "variables": {"input": {**INPUT, "id": "forged"}}})
+    response = api.session.post(api.url, data=forged, headers=dict(signed.headers))
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["errorType"] == "InvalidSignatureException"
+    assert api.stored("forged") is None
+
+
+def _refused(response: requests.Response, what: str) -> None:
+    assert response.status_code == 403, (what, response.text)
+    [error] = response.json()["errors"]
+    assert error["errorType"] == "ForbiddenException" and what in error["message"]
+    assert "Access-Control-Allow-Origin" not in response.headers  # a foreign page cannot read it
+
+
+def test_requests_that_name_another_host_or_origin_are_refused(api: Api) -> None:
+    key = {"x-api-key": "local-test-api-key"}
+    # DNS rebinding: a name that resolves to 127.0.0.1 reaches the socket, but its Host is not loopback.
+    _refused(api.post(GET, {"id": "x"}, Host="attacker.example", **key), "Host")
+    _refused(api.post(GET, {"id": "x"}, Host="192.168.1.20:8787", **key), "Host")
+    # A page on another site calling from the user's browser.
+    for origin in ("https://attacker.example", "http://127.0.0.1.attacker.example:8080", "null"):
+        _refused(api.post(GET, {"id": "x"}, Origin=origin, **key), "Origin")
+    preflight = api.session.options(api.url, headers={"Origin": "https://attacker.example"})
+    assert preflight.status_code == 403
+    # The web page's dev server and pages served from the loopback keep working, over IPv4, IPv6 or name.
+    for origin in (
+        "http://localhost:5173",
+        "http://127.0.0.1:4173",
+        "https://[::1]:8443",
+        "http://localhost",
+    ):
+        response = api.post(GET, {"id": "x"}, Origin=origin, **key)
+        assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == origin
+
+
+def test_a_websocket_from_another_origin_is_refused(api: Api) -> None:
+    context = ssl.create_default_context(cafile=str(api.ca_file))
+    url = api.url.replace("https://", "wss://") + "/realtime"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(
+            url,
+            ssl=context,
+            origin=Origin("https://attacker.example"),
+            subprotocols=[Subprotocol("graphql-ws")],
+        )
+    assert refused.value.response.status_code == 403
+    with connect(
+        url, ssl=context, origin=Origin("http://localhost:5173"), subprotocols=[Subprotocol("graphql-ws")]
+    ):
+        pass
+
+
+def _serve_argv(*extra: str) -> list[str]:
+    dead = "http://127.0.0.1:9"  # never called: the process is stopped once it is ready
+    return [
+        sys.executable, "-m", "devstack.appsync", "serve", "--port", "0",
+        "--dynamodb-endpoint", dead, "--opensearch-endpoint", dead, "--table", "t",
+        "--token-secret", TOKEN_SECRET, *extra,
+    ]  # fmt: skip
+
+
+def test_binding_beyond_the_loopback_needs_a_flag_and_warns() -> None:
+    refused = subprocess.run(
+        _serve_argv("--host", "0.0.0.0"), cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert refused.returncode == 1
+    assert "--allow-non-loopback" in refused.stderr
+    process = subprocess.Popen(
+        _serve_argv("--host", "0.0.0.0", "--allow-non-loopback"),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        ready = json.loads(process.stdout.readline())
+        assert ready["url"].startswith("http://0.0.0.0:")
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert "WARNING: serving on 0.0.0.0" in stderr

@@ -20,7 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from devstack.appsync.app import Endpoint, EndpointConfig, start_endpoint
-from devstack.appsync.auth import AuthConfig, issue_token
+from devstack.appsync.auth import AuthConfig, LocalRole, issue_token
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pipeline"
 SECRET = "runtime-test-token-secret-32-bytes-long"
@@ -33,7 +33,12 @@ def endpoint() -> Iterator[Endpoint]:
         dynamodb_endpoint="http://127.0.0.1:9",  # never called: NONE data sources only
         opensearch_endpoint="http://127.0.0.1:9",
         table="fixture-table",
-        auth=AuthConfig(token_secret=SECRET, api_key="runtime-key", iam_credentials={"AKIDLOCAL": "s3cret"}),
+        auth=AuthConfig(
+            token_secret=SECRET,
+            api_key="runtime-key",
+            iam_credentials={"AKIDLOCAL": "s3cret"},
+            iam_roles={"AKIDLOCAL": LocalRole("fixture-backend", "whoami-session")},
+        ),
         schema_dir=FIXTURES / "schema",
         resolvers_dir=FIXTURES / "resolvers",
     )
@@ -114,7 +119,9 @@ def test_directives_decide_who_may_resolve_a_field(endpoint: Endpoint) -> None:
     signed = AWSRequest("POST", endpoint.url, data=body, headers={"Content-Type": "application/json"})
     SigV4Auth(Credentials("AKIDLOCAL", "s3cret"), "appsync", "us-east-1").add_auth(signed)
     answer = requests.post(endpoint.url, data=body, headers=dict(signed.headers)).json()
-    assert answer["data"]["iamOnly"] == "IAM Authorization/AKIDLOCAL/fixture-table"
+    # A role caller is reported as AppSync reports one: the STS session ARN, no role path.
+    arn = "arn:aws:sts::123456789012:assumed-role/fixture-backend/whoami-session"
+    assert answer["data"]["iamOnly"] == f"IAM Authorization/{arn}/fixture-table"
 
 
 def test_aws_scalars_are_validated_in_variables_and_literals(endpoint: Endpoint) -> None:

@@ -30,6 +30,22 @@ def test_every_query_and_mutation_field_has_a_resolver() -> None:
         assert missing == [], f"{root.name} fields without a resolver (AppSync would answer null): {missing}"
 
 
+def test_every_field_iam_may_call_runs_the_caller_check() -> None:
+    """pipeline.js's before step is the one place IAM callers are checked against the allow-list
+    (issue 15, item 5): a unit resolver, or a pipeline with another file, would let any role in."""
+    iam = "AWS_IAM"
+    unguarded = []
+    for resolver in MANIFEST.resolvers:
+        root = SCHEMA.get_type(resolver.type_name)
+        assert isinstance(root, GraphQLObjectType)
+        field = root.fields[resolver.field]
+        if iam in allowed_modes(root, field) and (
+            resolver.kind != "PIPELINE" or resolver.file != REPO / "resolvers" / "pipeline.js"
+        ):
+            unguarded.append(f"{resolver.type_name}.{resolver.field}")
+    assert unguarded == [], f"IAM may call these without pipeline.js's caller check: {unguarded}"
+
+
 def test_every_caller_of_a_root_field_may_read_what_it_returns() -> None:
     problems = []
     for root in (SCHEMA.query_type, SCHEMA.mutation_type, SCHEMA.subscription_type):

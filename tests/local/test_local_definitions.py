@@ -110,10 +110,11 @@ def test_projector_and_ops_names_are_indices_json() -> None:
 def test_local_endpoint_gets_the_names_from_indices_json() -> None:
     """The resolvers' ctx.env and the search data source's aliases, as Terraform's api module sets them."""
     definition = json.loads(INDICES_FILE.read_text())
-    env = resolver_environment("a-table")
+    env = resolver_environment("a-table", "123456789012:a-role")
     assert env == {
         "TABLE_NAME": "a-table",
         **{f"{family.upper()}_READ_ALIAS": spec["read_alias"] for family, spec in definition.items()},
+        "IAM_CALLER_ROLES": "123456789012:a-role",
     }
     assert sorted(READ_ALIASES) == sorted(spec["read_alias"] for spec in definition.values())
     # The manifest declares exactly what both endpoints provide, and the resolvers read nothing else.

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import ssl
+import stat
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from botocore.credentials import Credentials
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
@@ -34,6 +36,7 @@ from stackclient.errors import GraphQLError
 from stackclient.graphql import GraphQLClient
 from stackclient.items import listing_item, version_of
 from stackclient.seed import FIXTURES_DIR, GraphQLWriter, seed
+from stackclient.stack import LOCAL_AWS_ENV, graphql_credentials, stack_from_mapping
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +64,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="module")
 def iam(stack: LocalStack) -> GraphQLClient:
-    return GraphQLClient(stack.info["graphql_url"], auth="iam", ca_file=stack.info["ca_file"])
+    # The stack's own key pair: the endpoint accepts no other (issue 15, item 7).
+    keys = graphql_credentials(stack_from_mapping(stack.info, "the local stack"))
+    assert keys is not None and keys.access_key != "testing"
+    return GraphQLClient(
+        stack.info["graphql_url"], auth="iam", ca_file=stack.info["ca_file"], credentials=keys
+    )
 
 
 @pytest.fixture(scope="module")
@@ -357,6 +365,22 @@ def test_stack_json_has_the_design_keys(stack: LocalStack) -> None:
     assert [key for key in keys if not info.get(key)] == []
     assert set(info["pids"]) == {"moto", "osmem", "appsync", "poller", "supervisor"}
     assert info["auth"]["iam"] is True and info["auth"]["api_key"]
+
+
+def test_iam_callers_need_the_stacks_own_keys(stack: LocalStack) -> None:
+    """The key pair is made for this stack and kept owner-only; moto's well-known key opens nothing."""
+    assert stat.S_IMODE(stack.stack_file.stat().st_mode) == 0o600
+    keys = json.loads(stack.stack_file.read_text())["auth"]["iam_credentials"]
+    assert keys["access_key_id"].startswith("AKIALOCAL") and len(keys["secret_access_key"]) >= 40
+    known = GraphQLClient(
+        stack.info["graphql_url"],
+        auth="iam",
+        ca_file=stack.info["ca_file"],
+        credentials=Credentials(LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"], LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"]),
+    )
+    with pytest.raises(GraphQLError) as refused:
+        known.execute("{ __typename }")
+    assert refused.value.errors[0]["errorType"] == "UnauthorizedException"
 
 
 def test_the_endpoint_serves_https_trusted_through_the_stack_ca_only(stack: LocalStack) -> None:

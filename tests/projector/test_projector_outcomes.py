@@ -262,3 +262,23 @@ def test_a_dead_letter_fits_the_queue_whatever_is_large() -> None:
         assert letter["error"]["code"] == "mapper_parsing_exception" and letter["error"]["status"] == 400
         assert letter["error"]["reason"] == reason[:1000]
         assert (letter["entity"], letter["doc_id"], letter["version"]) == ("Listing", "big", 7)
+
+
+def test_an_opensearch_rejection_is_logged_by_type_and_field_never_by_value(
+    env: Env, configure: Callable[..., None], caplog: pytest.LogCaptureFixture
+) -> None:
+    """OpenSearch's mapper errors preview the rejected value; the log says which field, the dead letter
+    keeps the whole reason (issue 15, item 5)."""
+    configure(LOG_ITEM_CONTENTS="false")
+    item = listing("rejected", 1)
+    item["price"] = {"S": "call 555-0199 for the price"}  # a float field: OpenSearch refuses the text
+    env.table.put(item)
+    records = env.table.read()
+    with caplog.at_level(logging.INFO, logger="projector"):
+        assert env.invoke(records) == {"batchItemFailures": []}
+    (entry,) = [record for record in caplog.records if record.getMessage().startswith("poison record")]
+    assert entry.__dict__["code"] == "mapper_parsing_exception"
+    assert entry.__dict__["field"] == "price"
+    assert "555-0199" not in repr(entry.__dict__) and "reason" not in entry.__dict__
+    (letter,) = env.dead_letters()
+    assert "555-0199" in letter["error"]["reason"], "the dead letter keeps OpenSearch's reason as it was"

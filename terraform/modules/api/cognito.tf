@@ -6,6 +6,19 @@ resource "aws_cognito_user_pool" "this" {
   auto_verified_attributes = ["email"]
   mfa_configuration        = "OPTIONAL"
   deletion_protection      = "ACTIVE"
+  user_pool_tier           = var.user_pool.tier
+
+  # Administrators create users unless the stack opts in to self sign-up: an open sign-up lets anyone
+  # mint user-pool tokens, and each one is a monthly active user on the bill.
+  admin_create_user_config {
+    allow_admin_create_user_only = !var.user_pool.self_sign_up_enabled
+  }
+
+  # Threat protection (compromised credentials, adaptive authentication): the Plus plan only (variables.tf).
+  # Always set, so that going back to OFF turns it off rather than leaving the last mode in place.
+  user_pool_add_ons {
+    advanced_security_mode = var.user_pool.advanced_security_mode
+  }
 
   software_token_mfa_configuration {
     enabled = true

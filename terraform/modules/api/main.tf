@@ -18,7 +18,15 @@ locals {
   environment_variables = merge(
     { TABLE_NAME = var.table.name },
     { for name, family in local.index_families : "${upper(name)}_READ_ALIAS" => family.read_alias },
+    { IAM_CALLER_ROLES = local.iam_caller_roles },
   )
+
+  # The IAM callers' allow-list as resolvers/pipeline.js reads it: space-separated <account>:<role name>
+  # (neither contains a space; role names may contain ',').
+  iam_caller_roles = join(" ", distinct([
+    for arn in concat(var.iam_caller_role_arns, var.publisher_role_arns) :
+    join(":", regex(local.role_arn_parts, arn))
+  ]))
 
   # hashicorp/aws 5.x cannot set a GraphQL API's environment variables (aws_appsync_graphql_api has no
   # such argument), so each ctx.env.NAME is replaced by its value's JSON string literal when the code is

@@ -72,11 +72,20 @@ output "iam_policies" {
 }
 
 output "environment_variables" {
-  description = "What the resolvers read as ctx.env (TABLE_NAME, <FAMILY>_READ_ALIAS), written into their code at upload."
+  description = "What the resolvers read as ctx.env (TABLE_NAME, <FAMILY>_READ_ALIAS, IAM_CALLER_ROLES), written into their code at upload."
   value       = local.environment_variables
 }
 
 output "projection_signal_field_arn" {
   description = "ARN of Mutation.publishListingProjected, the projection signal's IAM-only field: grant appsync:GraphQL on exactly this to the projector's role."
   value       = "${aws_appsync_graphql_api.this.arn}/types/Mutation/fields/publishListingProjected"
+}
+
+output "user_pool_settings" {
+  description = "Sign-up and threat protection of the user pool this module created (tier, advanced_security_mode, self_sign_up_enabled); null with an existing user_pool_id."
+  value = local.create_pool ? {
+    tier                   = aws_cognito_user_pool.this[0].user_pool_tier
+    advanced_security_mode = one(aws_cognito_user_pool.this[0].user_pool_add_ons).advanced_security_mode
+    self_sign_up_enabled   = !one(aws_cognito_user_pool.this[0].admin_create_user_config).allow_admin_create_user_only
+  } : null
 }

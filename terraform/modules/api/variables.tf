@@ -2,6 +2,9 @@
 # types or validation blocks, but since 1.9 a validation may read a local.
 locals {
   conventions = jsondecode(file("${path.module}/../../definitions/conventions.json"))
+  # An IAM role ARN's account and name (its path, if any, dropped): what AppSync's identity of an assumed
+  # role still carries (arn:aws:sts::<account>:assumed-role/<name>/<session>).
+  role_arn_parts = "^arn:aws[a-z-]*:iam::([0-9]{12}):role/(?:[\\w+=,.@-]+/)*([\\w+=,.@-]{1,64})$"
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -95,6 +98,58 @@ variable "api_key_expires" {
   validation {
     condition     = var.api_key_expires == null || can(formatdate("YYYY", coalesce(var.api_key_expires, "-")))
     error_message = "api_key_expires must be an RFC 3339 timestamp such as 2027-01-31T00:00:00Z."
+  }
+}
+
+variable "iam_caller_role_arns" {
+  description = "IAM roles allowed to call the API: the backends (seed, smoke, ops). AppSync reports an assumed role without its path, so a caller is matched by account and role name; any other IAM caller (another role, an IAM user, Cognito identity-pool credentials) is refused by the resolvers. Empty: no IAM caller at all."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.iam_caller_role_arns : can(regex(local.role_arn_parts, arn))])
+    error_message = "iam_caller_role_arns must hold IAM role ARNs (arn:aws:iam::<account>:role/[path/]<name>)."
+  }
+}
+
+variable "publisher_role_arns" {
+  description = "IAM roles that publish to the API (mutations that exist to notify subscribers, such as the projector's). Admitted exactly like iam_caller_role_arns; apart so that a stack adds a publisher without touching its list of backends."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.publisher_role_arns : can(regex(local.role_arn_parts, arn))])
+    error_message = "publisher_role_arns must hold IAM role ARNs (arn:aws:iam::<account>:role/[path/]<name>)."
+  }
+}
+
+variable "user_pool" {
+  description = <<-EOT
+    The user pool this module creates (ignored with user_pool_id). self_sign_up_enabled: let anyone sign up
+    (default false: only administrators create users). tier: LITE, ESSENTIALS (default) or PLUS (the feature
+    plan; see README.md for what each costs). advanced_security_mode: OFF (default), AUDIT or ENFORCED
+    (threat protection: compromised credentials, adaptive authentication), which needs tier PLUS.
+  EOT
+  type = object({
+    self_sign_up_enabled   = optional(bool, false)
+    tier                   = optional(string, "ESSENTIALS")
+    advanced_security_mode = optional(string, "OFF")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["LITE", "ESSENTIALS", "PLUS"], var.user_pool.tier) && contains(["OFF", "AUDIT", "ENFORCED"], var.user_pool.advanced_security_mode)
+    error_message = "user_pool.tier must be LITE, ESSENTIALS or PLUS, and user_pool.advanced_security_mode OFF, AUDIT or ENFORCED."
+  }
+
+  # Cognito refuses threat protection outside the Plus plan (provider 5.100 passes the pair through and
+  # the API call fails at apply); say so at plan time instead.
+  validation {
+    condition     = var.user_pool.advanced_security_mode == "OFF" || var.user_pool.tier == "PLUS"
+    error_message = "user_pool.advanced_security_mode = \"${var.user_pool.advanced_security_mode}\" (threat protection) needs user_pool.tier = \"PLUS\" (it is \"${var.user_pool.tier}\")."
   }
 }
 

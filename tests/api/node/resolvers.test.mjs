@@ -25,7 +25,9 @@ const TABLE = 'listings-table';
 // Not the deployed alias: proves searchListings takes its read alias from ctx.env, as the api module and
 // the local endpoint set it from terraform/definitions/indices.json.
 const LISTINGS_READ_ALIAS = 'listings-read-under-test';
-const ENV = { TABLE_NAME: TABLE, LISTINGS_READ_ALIAS };
+const ACCOUNT = '111122223333';
+// Two backend roles in the allow-list, as the api module writes it (`<account>:<role name>`, space-separated).
+const ENV = { TABLE_NAME: TABLE, LISTINGS_READ_ALIAS, IAM_CALLER_ROLES: `${ACCOUNT}:cqrs-prod-seed ${ACCOUNT}:cqrs-prod-projector` };
 
 function ctx({ args = {}, stash = {}, identity = ALICE, fieldName = 'createListing', result, error } = {}) {
   return { args, arguments: args, stash, identity, info: { fieldName }, env: ENV, result, error, prev: {} };
@@ -92,8 +94,56 @@ const TRANSACTION_CONFLICT = {
 };
 
 test('pipeline.js passes on the last function result', () => {
-  assert.deepEqual(pipeline.request(), {});
+  as(USER);
+  assert.deepEqual(pipeline.request(ctx()), {});
   assert.deepEqual(pipeline.response({ prev: { result: { id: 'x' } } }), { id: 'x' });
+});
+
+function roleIdentity(arn, extra = {}) {
+  return { accountId: ACCOUNT, userArn: arn, username: 'AROAEXAMPLE:session', cognitoIdentityPoolId: null, ...extra };
+}
+
+test('pipeline.js admits IAM callers only as an allow-listed role of the allow-listed account', () => {
+  as(IAM);
+  for (const arn of [
+    `arn:aws:sts::${ACCOUNT}:assumed-role/cqrs-prod-seed/seed-run-1`,
+    `arn:aws:sts::${ACCOUNT}:assumed-role/cqrs-prod-projector/1733390000000`,
+    `arn:aws-cn:sts::${ACCOUNT}:assumed-role/cqrs-prod-seed/run-1`,
+  ]) {
+    assert.deepEqual(pipeline.request(ctx({ identity: roleIdentity(arn) })), {}, arn);
+  }
+  for (const arn of [
+    `arn:aws:sts::${ACCOUNT}:assumed-role/cqrs-prod-intruder/run-1`, // another role of the account
+    `arn:aws:sts::999988887777:assumed-role/cqrs-prod-seed/run-1`, // the same name in another account
+    `arn:aws:sts::${ACCOUNT}:assumed-role/cqrs-prod-see/run-1`, // a prefix of a listed name
+    `arn:aws:sts::${ACCOUNT}:assumed-role/cqrs-prod-seedling/run-1`, // a listed name as a prefix
+    `arn:aws:iam::${ACCOUNT}:user/cqrs-prod-seed`, // an IAM user of that name: not a backend role
+    `arn:aws:sts::${ACCOUNT}:federated-user/cqrs-prod-seed`,
+    `arn:aws:sts::${ACCOUNT}:assumed-role/cqrs-prod-seed/run-1/extra`,
+    `arn:aws:iam::${ACCOUNT}:root`,
+    '',
+  ]) {
+    throwsAppSync(() => pipeline.request(ctx({ identity: roleIdentity(arn) })), 'Unauthorized');
+  }
+  throwsAppSync(() => pipeline.request(ctx({ identity: null })), 'Unauthorized');
+  const unlisted = { ...ctx({ identity: roleIdentity(`arn:aws:sts::${ACCOUNT}:assumed-role/cqrs-prod-seed/run-1`) }), env: { TABLE_NAME: TABLE } };
+  throwsAppSync(() => pipeline.request(unlisted), 'Unauthorized', undefined);
+});
+
+test('pipeline.js refuses Cognito identity-pool credentials, even for an allow-listed role', () => {
+  as(IAM);
+  const identity = roleIdentity(`arn:aws:sts::${ACCOUNT}:assumed-role/cqrs-prod-seed/CognitoIdentityCredentials`, {
+    cognitoIdentityPoolId: 'eu-west-1:7f3c4e1a-0000-4000-8000-000000000000',
+    cognitoIdentityId: 'eu-west-1:1a2b3c4d-0000-4000-8000-000000000000',
+  });
+  throwsAppSync(() => pipeline.request(ctx({ identity })), 'Unauthorized');
+});
+
+test('pipeline.js leaves user-pool and API-key callers to their directives', () => {
+  as(USER);
+  assert.deepEqual(pipeline.request(ctx({ identity: ALICE })), {});
+  as('API Key Authorization');
+  assert.deepEqual(pipeline.request(ctx({ identity: null })), {});
 });
 
 test('validateListingInput accepts a valid create and records the caller', () => {
@@ -441,6 +491,9 @@ test('searchListings: bad arguments are ValidationErrors', () => {
     { nextToken: 'not base64!' },
     { nextToken: Buffer.from('{"match_all":{}}').toString('base64') },
     { nextToken: Buffer.from('NEWEST|1|a b').toString('base64') },
+    // Non-finite sort values: they fit the token's shape, but OpenSearch cannot take them back.
+    { sort: 'PRICE_ASC', nextToken: Buffer.from('PRICE_ASC|1e999|l1').toString('base64') },
+    { sort: 'PRICE_DESC', nextToken: Buffer.from('PRICE_DESC|-1e400|l1').toString('base64') },
   ]) {
     throwsAppSync(() => searchRequest(args), 'ValidationError');
   }
@@ -481,10 +534,18 @@ test('searchListings response: page, opaque nextToken, facets, distance', () => 
   const [, next] = searchRequest({ sort: 'PRICE_ASC', limit: 2, nextToken: page.nextToken });
   const last = searchListings.response({ ...next, result: { hits: { total: { value: 3 }, hits: [hit('c', [3, 'c'])] }, aggregations: AGGS } });
   assert.equal(last.nextToken, null);
-  throwsAppSync(
-    () => searchListings.response({ ...c, error: { type: 'OpenSearch:404', message: 'no such index' }, result: null }),
-    'SearchUnavailableError',
-  );
+  // Whatever OpenSearch said (its text can quote queries, index names, the domain's ARN), the caller gets
+  // a typed, generic error.
+  const secret = 'index [listings-v3] no such index; arn:aws:es:eu-west-1:111122223333:domain/cqrs-prod';
+  for (const type of ['OpenSearch:404', 'OpenSearch:403', 'OpenSearch:500', 'OpenSearch:Unreachable']) {
+    const error = throwsAppSync(
+      () => searchListings.response({ ...c, error: { type, message: secret }, result: { error: { reason: secret } } }),
+      'SearchUnavailableError',
+    );
+    assert.equal(error.message, 'Search is unavailable; try again later');
+    assert.equal(error.data, null);
+    assert.equal(error.errorInfo, null);
+  }
 });
 
 test('listingsByOwner: newest first from the byOwner index, with limits and typed token errors', () => {

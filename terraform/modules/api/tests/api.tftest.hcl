@@ -73,8 +73,13 @@ run "defaults_follow_the_manifest_and_least_privilege" {
   }
 
   assert {
-    condition     = aws_appsync_resolver.this["Query.searchListings"].kind == "UNIT" && aws_appsync_resolver.this["Query.searchListings"].data_source == "search"
-    error_message = "searchListings is a unit resolver on the search data source"
+    condition     = aws_appsync_resolver.this["Query.searchListings"].kind == "PIPELINE" && one(aws_appsync_resolver.this["Query.searchListings"].pipeline_config).functions == tolist([aws_appsync_function.this["searchListings"].function_id]) && aws_appsync_function.this["searchListings"].data_source == "search"
+    error_message = "searchListings runs through pipeline.js (the caller check), then one function on the search data source"
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_appsync_resolver.this : r.kind == "PIPELINE" && strcontains(r.code, "authorizeCaller(ctx)")])
+    error_message = "every resolver runs pipeline.js, whose before step checks the caller"
   }
 
   assert {
@@ -113,6 +118,11 @@ run "defaults_follow_the_manifest_and_least_privilege" {
   }
 
   assert {
+    condition     = one(aws_cognito_user_pool.this[0].admin_create_user_config).allow_admin_create_user_only && aws_cognito_user_pool.this[0].user_pool_tier == "ESSENTIALS" && one(aws_cognito_user_pool.this[0].user_pool_add_ons).advanced_security_mode == "OFF"
+    error_message = "by default only administrators create users, on the Essentials plan, without threat protection"
+  }
+
+  assert {
     condition     = alltrue(flatten([for p in aws_iam_role_policy.data_source : [for s in jsondecode(p.policy).Statement : [for r in s.Resource : r != "*"]]]))
     error_message = "no data source policy may use a * resource"
   }
@@ -144,12 +154,12 @@ run "defaults_follow_the_manifest_and_least_privilege" {
   }
 
   assert {
-    condition     = output.environment_variables == { TABLE_NAME = "cqrs-test-table", LISTINGS_READ_ALIAS = "listings", REVIEWS_READ_ALIAS = "reviews" }
-    error_message = "resolvers get the table and each family's read alias as ctx.env"
+    condition     = output.environment_variables == { TABLE_NAME = "cqrs-test-table", LISTINGS_READ_ALIAS = "listings", REVIEWS_READ_ALIAS = "reviews", IAM_CALLER_ROLES = "" }
+    error_message = "resolvers get the table, each family's read alias and the (by default empty) IAM allow-list as ctx.env"
   }
 
   assert {
-    condition     = !strcontains(aws_appsync_resolver.this["Query.searchListings"].code, "ctx.env.") && strcontains(aws_appsync_resolver.this["Query.searchListings"].code, "path: `/$${\"listings\"}/_search`")
+    condition     = !strcontains(aws_appsync_function.this["searchListings"].code, "ctx.env.") && strcontains(aws_appsync_function.this["searchListings"].code, "path: `/$${\"listings\"}/_search`")
     error_message = "ctx.env.LISTINGS_READ_ALIAS must be replaced by the read alias"
   }
 
@@ -219,6 +229,62 @@ run "development_api_key_without_waf" {
     condition     = length(aws_wafv2_web_acl.this) == 0 && length(aws_wafv2_web_acl_association.this) == 0
     error_message = "waf.enabled = false removes the web ACL"
   }
+}
+
+run "iam_callers_are_the_listed_roles_by_account_and_name" {
+  command = apply
+
+  variables {
+    iam_caller_role_arns = [
+      "arn:aws:iam::111122223333:role/cqrs-prod-seed",
+      "arn:aws:iam::111122223333:role/ops/team-a/cqrs-prod-ops",
+      "arn:aws:iam::111122223333:role/cqrs-prod-seed",
+    ]
+    publisher_role_arns = ["arn:aws-cn:iam::444455556666:role/cqrs,prod-projector"]
+  }
+
+  assert {
+    condition     = output.environment_variables.IAM_CALLER_ROLES == "111122223333:cqrs-prod-seed 111122223333:cqrs-prod-ops 444455556666:cqrs,prod-projector"
+    error_message = "the allow-list is <account>:<role name> of every caller and publisher, paths dropped (AppSync reports assumed roles without them), once each"
+  }
+
+  assert {
+    condition     = strcontains(aws_appsync_resolver.this["Mutation.createListing"].code, "`$${\"111122223333:cqrs-prod-seed 111122223333:cqrs-prod-ops 444455556666:cqrs,prod-projector\" || ''}`") && !strcontains(aws_appsync_resolver.this["Mutation.createListing"].code, "ctx.env.")
+    error_message = "pipeline.js gets the allow-list in place of ctx.env.IAM_CALLER_ROLES"
+  }
+}
+
+run "rejects_an_iam_caller_that_is_not_a_role" {
+  command = plan
+
+  variables {
+    iam_caller_role_arns = ["arn:aws:iam::111122223333:user/cqrs-prod-seed"]
+  }
+
+  expect_failures = [var.iam_caller_role_arns]
+}
+
+run "self_sign_up_and_threat_protection_on_plus" {
+  command = apply
+
+  variables {
+    user_pool = { self_sign_up_enabled = true, tier = "PLUS", advanced_security_mode = "ENFORCED" }
+  }
+
+  assert {
+    condition     = !one(aws_cognito_user_pool.this[0].admin_create_user_config).allow_admin_create_user_only && aws_cognito_user_pool.this[0].user_pool_tier == "PLUS" && one(aws_cognito_user_pool.this[0].user_pool_add_ons).advanced_security_mode == "ENFORCED"
+    error_message = "self sign-up and enforced threat protection on the Plus plan, when asked for"
+  }
+}
+
+run "rejects_threat_protection_below_plus" {
+  command = plan
+
+  variables {
+    user_pool = { tier = "ESSENTIALS", advanced_security_mode = "ENFORCED" }
+  }
+
+  expect_failures = [var.user_pool]
 }
 
 run "serverless_search_is_a_signed_http_data_source" {
