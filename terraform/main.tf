@@ -56,9 +56,9 @@ module "projector" {
 }
 
 locals {
-  # Roles that publish to the API (mutations that only notify subscribers). The projector joins them when it
-  # publishes (publishListingProjected): [module.projector.role_arn].
-  api_publisher_role_arns = []
+  # Roles that publish to the API (mutations that only notify subscribers): the projector, when its
+  # projection signal is on (publishListingProjected). Only its role resource is read, so no cycle.
+  api_publisher_role_arns = var.projector.projection_signal_enabled == false ? [] : [module.projector.role_arn]
 }
 
 module "api" {

@@ -94,12 +94,13 @@ def test_an_allow_listed_backend_role_may_write_and_read(endpoint: Endpoint) -> 
 @pytest.mark.parametrize("key", [INTRUDER, POOL], ids=["role-not-on-the-list", "identity-pool"])
 def test_other_iam_callers_are_refused_on_every_field(endpoint: Endpoint, key: str) -> None:
     listing_id = f"refused-{uuid.uuid4().hex[:8]}"
-    for field, type_name, query, variables in [
+    cases: list[tuple[str, str, str, dict[str, Any]]] = [
         ("createListing", "Mutation", CREATE, {"input": listing_input(listing_id)}),
         ("getListing", "Query", GET, {"id": listing_id}),
         ("listingsByOwner", "Query", BY_OWNER, {"owner": "seeded-owner"}),
         ("searchListings", "Query", SEARCH, {}),
-    ]:
+    ]
+    for field, type_name, query, variables in cases:
         answer = as_key(endpoint, key, query, **variables)
         [error] = answer["errors"]
         assert error["errorType"] == "Unauthorized", answer
