@@ -7,7 +7,10 @@ base64 binary values), and hands each batch to `devstack.esm.BatchRunner`, which
 bisect and discard rules and commits the durable checkpoint.
 
 Run it as a process: `python -m devstack.poller --endpoint URL --table NAME --checkpoint FILE
---on-failure-queue-url URL [--handler projector.handler.lambda_handler]`.
+--on-failure-queue-url URL [--handler projector.handler.lambda_handler]
+[--cascade-handler projector.cascade.lambda_handler --cascade-checkpoint FILE]`. With a cascade handler, a
+second poller in the same process reads the same stream for it, with its own checkpoint, as the second
+event source mapping does on AWS (terraform/modules/projector/cascade.tf).
 """
 
 from __future__ import annotations
@@ -297,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", required=True, type=Path, help="checkpoint file (JSON)")
     parser.add_argument("--on-failure-queue-url", required=True, help="SQS on-failure destination")
     parser.add_argument("--handler", default="projector.handler.lambda_handler", help="dotted handler path")
+    parser.add_argument("--cascade-handler", help="a second consumer of the stream (the review cascade)")
+    parser.add_argument("--cascade-checkpoint", type=Path, help="the second consumer's checkpoint file")
     parser.add_argument("--region", default="us-east-1", help="AWS region")
     parser.add_argument("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL_S, help="seconds")
     parser.add_argument("--function-timeout", type=float, default=60.0, help="the handler's timeout, seconds")
@@ -304,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         "--ttl-sweep-interval", type=float, default=5.0, help="seconds between TTL sweeps; 0: off"
     )
     args = parser.parse_args(argv)
+    if bool(args.cascade_handler) != bool(args.cascade_checkpoint):
+        parser.error("--cascade-handler and --cascade-checkpoint go together")
     logging.basicConfig(level=logging.INFO, format="poller %(levelname)s %(message)s", stream=sys.stderr)
 
     dynamodb = boto3.client("dynamodb", endpoint_url=args.endpoint, region_name=args.region)
@@ -332,8 +339,31 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(
             target=sweeper.run, args=(poller.stop_event, args.ttl_sweep_interval), name="ttl", daemon=True
         ).start()
+    pollers = [poller]
+    if args.cascade_handler:
+        cascade = StreamPoller(
+            boto3.client("dynamodbstreams", endpoint_url=args.endpoint, region_name=args.region),
+            stream_arn,
+            load_handler(args.cascade_handler),
+            EsmSettings.from_definition(),
+            CheckpointStore(args.cascade_checkpoint),
+            sqs_sender(
+                boto3.client("sqs", endpoint_url=args.endpoint, region_name=args.region),
+                args.on_failure_queue_url,
+            ),
+            region=args.region,
+            poll_interval_s=args.poll_interval,
+            function_timeout_s=args.function_timeout,
+        )
+        pollers.append(cascade)
+        threading.Thread(target=cascade.run, name="cascade", daemon=True).start()
+
+    def stop(*_: object) -> None:
+        for each in pollers:
+            each.stop_event.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: poller.stop_event.set())
+        signal.signal(signum, stop)
     print(json.dumps({"poller": "ready", "stream_arn": stream_arn}), flush=True)
     poller.run()
     return 0

@@ -134,6 +134,11 @@ class LocalStack:
         return self.options.state_dir / "poller-checkpoint.json"
 
     @property
+    def cascade_checkpoint_file(self) -> Path:
+        """The review cascade's own position in the stream (a second consumer, like its own mapping)."""
+        return self.options.state_dir / "cascade-checkpoint.json"
+
+    @property
     def log_dir(self) -> Path:
         return self.options.state_dir / "logs"
 
@@ -146,6 +151,7 @@ class LocalStack:
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         # A new moto has a new stream: an old checkpoint would name a stream that no longer exists.
         self.checkpoint_file.unlink(missing_ok=True)
+        self.cascade_checkpoint_file.unlink(missing_ok=True)
         for old_log in [*self.log_dir.glob("*.log"), *self.log_dir.glob("*.out")]:
             old_log.unlink()  # a restarted child appends to its logs; a new stack starts them afresh
         try:
@@ -268,8 +274,14 @@ class LocalStack:
             "--region", REGION,
             "--poll-interval", str(self.options.poll_interval_s),
             "--handler", self.options.handler,
+            # The review cascade (projector/cascade.py) reads the same stream, as on AWS.
+            "--cascade-handler", "projector.cascade.lambda_handler",
+            "--cascade-checkpoint", str(self.cascade_checkpoint_file),
         ]  # fmt: skip
-        env = projector_env(osmem.url, moto.url, self.resources.dead_letter_queue_url)
+        env = {
+            **projector_env(osmem.url, moto.url, self.resources.dead_letter_queue_url),
+            "TABLE_NAME": self.resources.table_name,
+        }
         if self.signal is not None:
             env["PROJECTION_SIGNAL_URL"], env["PROJECTION_SIGNAL_CA_FILE"] = self.signal
             # Signed with the stack's backend key pair, the one IAM identity the endpoint accepts (moto

@@ -310,12 +310,10 @@ def _recheck(
 
 
 def _key_of(entity: Entity, doc_id: str, doc: DocVersion | None) -> dict[str, Any] | None:
-    """The table key of a document's item (docs/design.md §1): from its id, and a review's listing id."""
-    if entity.id_key == "pk":
-        return {"pk": {"S": f"{entity.id_prefix}{doc_id}"}, "sk": {"S": entity.name.upper()}}
-    if doc is not None and doc.listing_id:
-        return {"pk": {"S": f"LISTING#{doc.listing_id}"}, "sk": {"S": f"{entity.id_prefix}{doc_id}"}}
-    return None
+    """The table key of a document's item (docs/design.md §1): from its id alone (a review's id names its
+    listing and author); None for an id that cannot be the entity's."""
+    key = entity.key_of(doc_id)
+    return None if key is None else {name: {"S": value} for name, value in key.items()}
 
 
 def _read_entry(dynamodb: Any, table_name: str, entity: Entity, key: dict[str, Any]) -> TableEntry | None:
@@ -539,12 +537,14 @@ def reconcile_key(
     """Reconcile one document by key: its item (consistent read) against each index behind the write alias.
 
     No scan and no settling pause: meant for a key nobody else is writing, such as a smoke test's canary
-    or an item just repaired. A review's key needs its `listing_id`. Raises LookupError when the write
-    alias does not exist.
+    or an item just repaired. A review's id names its key; `listing_id`, if given, must agree with it.
+    Raises LookupError when the write alias does not exist.
     """
     key = _key_of(entity, doc_id, DocVersion(doc_id, 0, False, listing_id))
     if key is None:
-        raise ValueError(f"the key of {entity.name} {doc_id!r} needs its listing id")
+        raise ValueError(f"{entity.name} id {doc_id!r} is not <listingId>.<author> (docs/design.md §1)")
+    if listing_id is not None and key["pk"]["S"] != f"LISTING#{listing_id}":
+        raise ValueError(f"{entity.name} {doc_id!r} does not belong to listing {listing_id!r}")
     alias = entity.write_alias(prefix)
     indices = alias_indices(search, alias)
     if not indices:

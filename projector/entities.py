@@ -19,6 +19,9 @@ from projector.convert import AttributeValue, JsonValue
 from projector.names import IndexFamily, index_family
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
+ID_SEPARATOR = "."
+"""Joins a parent's id and a child's key part into the child's id (a Review's ``<listingId>.<author>``):
+listing ids never hold a ``.`` (``[A-Za-z0-9_-]``), so the first one splits the id back into its key."""
 
 FieldConverter: TypeAlias = Callable[[AttributeValue], JsonValue]
 
@@ -58,6 +61,10 @@ class Entity:
     id_key: str
     """Which key attribute holds ``<PREFIX>#<id>`` when the item has no ``id`` attribute: ``pk`` or ``sk``."""
     id_prefix: str
+    parent_prefix: str | None = None
+    """For an entity keyed under a parent's partition (Review: ``pk = LISTING#<listingId>``, ``sk =
+    REVIEW#<author>``): the ``pk`` prefix. Its id is then ``<parent id>.<id part of id_key>`` (see
+    :data:`ID_SEPARATOR`), the id the API gives it, so the key alone still names the document."""
     string_fields: tuple[tuple[str, str], ...] = dataclasses.field(init=False, repr=False, compare=False)
     """(attribute, name) of the ``S`` fields, for :func:`projector.documents.document_of`."""
     converted_fields: tuple[tuple[str, str, FieldConverter], ...] = dataclasses.field(
@@ -78,6 +85,16 @@ class Entity:
         if len(set(names)) != len(names):
             raise ValueError(f"{self.name}: two fields share a document name")
         object.__setattr__(self, "template", dict.fromkeys(names))
+
+    def key_of(self, doc_id: str) -> dict[str, str] | None:
+        """The item key (``pk``, ``sk`` as plain strings) of the document ``doc_id``, or None when the id
+        cannot be one of this entity's (docs/design.md §1)."""
+        if self.parent_prefix is None:
+            return {"pk": f"{self.id_prefix}{doc_id}", "sk": self.name.upper()}
+        parent, separator, part = doc_id.partition(ID_SEPARATOR)
+        if not separator or not parent or not part:
+            return None
+        return {"pk": f"{self.parent_prefix}{parent}", self.id_key: f"{self.id_prefix}{part}"}
 
     @property
     def base(self) -> str:
@@ -125,6 +142,7 @@ REVIEW = Entity(
     ),
     id_key="sk",
     id_prefix="REVIEW#",
+    parent_prefix="LISTING#",
 )
 ENTITIES: tuple[Entity, ...] = (LISTING, REVIEW)
 BY_NAME = {entity.name: entity for entity in ENTITIES}

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 from projector.convert import AttributeValue
-from projector.entities import BY_NAME, LISTING, REVIEW, Entity
+from projector.entities import BY_NAME, ID_SEPARATOR, LISTING, REVIEW, Entity
 from projector.exceptions import ConversionError, PoisonRecordError
 
 MAX_VERSION = 2**63 - 2
@@ -122,6 +122,14 @@ def doc_id_of(entity: Entity, image: Mapping[str, AttributeValue]) -> str:
                 "missing_id", f"{entity.name} item has no id attribute and no id in its key"
             )
         doc_id = key[len(entity.id_prefix) :]
+        if entity.parent_prefix is not None:
+            # A review's key is (listing, author): its id joins both, as the API derives it.
+            parent = _key_text(image, "pk")
+            if not parent.startswith(entity.parent_prefix) or not doc_id:
+                raise PoisonRecordError(
+                    "missing_id", f"{entity.name} item has no id attribute and no id in its key"
+                )
+            doc_id = f"{parent[len(entity.parent_prefix) :]}{ID_SEPARATOR}{doc_id}"
     # At most 4 bytes per character: only long ids need encoding to check the byte limit.
     long = len(doc_id) > MAX_ID_BYTES // 4
     if not doc_id or (long and len(doc_id.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES):

@@ -1,16 +1,14 @@
 /**
- * getListing: one consistent Query on `pk = LISTING#<id>` (queries data source) returns the listing and
- * its reviews together (docs/design.md §1). A missing listing is null.
+ * getListing: one consistent GetItem of `pk = LISTING#<id>`, `sk = LISTING` (queries data source). A
+ * missing listing is null. Its reviews are the `Listing.reviews` field's own resolver (Listing.reviews.js),
+ * a page at a time: reading the listing never reads an unbounded number of reviews.
  */
 import { util } from '@aws-appsync/utils';
 
 export function request(ctx) {
   return {
-    operation: 'Query',
-    query: {
-      expression: 'pk = :pk',
-      expressionValues: util.dynamodb.toMapValues({ ':pk': `LISTING#${ctx.args.id}` }),
-    },
+    operation: 'GetItem',
+    key: util.dynamodb.toMapValues({ pk: `LISTING#${ctx.args.id}`, sk: 'LISTING' }),
     consistentRead: true,
   };
 }
@@ -19,13 +17,9 @@ export function response(ctx) {
   if (ctx.error) {
     util.error(ctx.error.message, ctx.error.type);
   }
-  const items = ctx.result.items;
-  const listing = items.find((item) => item.sk === 'LISTING');
+  const listing = ctx.result;
   if (!listing) {
     return null;
   }
-  const reviews = items
-    .filter((item) => item.type === 'Review')
-    .map((review) => ({ ...review, version: `${review.version}` }));
-  return { ...listing, version: `${listing.version}`, reviews, distanceKm: null };
+  return { ...listing, version: `${listing.version}`, distanceKm: null };
 }

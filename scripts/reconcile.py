@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         help="check only these documents, each by its item's key (repeatable; one --entity; no --repair)",
     )
     parser.add_argument(
-        "--listing-id", help="with --entity reviews: the reviews' listing (part of their key)"
+        "--listing-id",
+        help="with --entity reviews: the reviews' listing, checked against each id (a review's id, "
+        "<listingId>.<author>, already names its key)",
     )
     args = parser.parse_args(argv)
     if args.max_raises < 0:
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                     dynamodb, stack.table_name, search, entity, doc_id, args.index_prefix, args.listing_id
                 )
             ]
-        except (LookupError, ValueError) as error:  # no such alias; a review id without its listing
+        except (LookupError, ValueError) as error:  # no such alias; an id that is no review key
             raise OpsError(str(error)) from error
         lines = [
             f"{c.index:<24} {c.doc_id}: {c.kind or 'in step'} (table {c.table_version}, index "

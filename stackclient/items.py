@@ -79,12 +79,19 @@ def listing_item(data: Mapping[str, Any], version: int | None = None) -> Item:
     return {key: to_attribute(value) for key, value in item.items()}
 
 
+def review_id(listing_id: str, author: str) -> str:
+    """A review's id, as addReview derives it: one review per author per listing (docs/design.md §1)."""
+    return f"{listing_id}.{author}"
+
+
 def review_item(data: Mapping[str, Any], version: int | None = None) -> Item:
-    """A review row (the `AddReviewInput` fields plus `createdAt`) as the item addReview writes."""
+    """A review row (the `AddReviewInput` fields plus `createdAt`) as the item addReview writes (a row's
+    `id`, if any, is replaced by the derived one, as addReview refuses any other)."""
     item = {
-        **{name: data[name] for name in REVIEW_INPUT},
+        **{name: data[name] for name in REVIEW_INPUT if name in data},
+        "id": review_id(data["listingId"], data["author"]),
         "pk": f"LISTING#{data['listingId']}",
-        "sk": f"REVIEW#{data['id']}",
+        "sk": f"REVIEW#{data['author']}",
         "type": "Review",
         "createdAt": data["createdAt"],
         "version": version_of(data["createdAt"]) if version is None else version,

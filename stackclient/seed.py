@@ -22,7 +22,7 @@ from typing import Any, Protocol, TextIO
 
 from stackclient.errors import GraphQLError, SeedError
 from stackclient.graphql import GraphQLClient
-from stackclient.items import LISTING_INPUT, REVIEW_INPUT, listing_item, review_item
+from stackclient.items import LISTING_INPUT, REVIEW_INPUT, listing_item, review_id, review_item
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "scripts" / "fixtures"
 CATEGORIES = ("APARTMENT", "HOUSE", "ROOM", "STUDIO", "OFFICE", "LAND")
@@ -117,9 +117,14 @@ def validate_listing(row: dict[str, Any]) -> list[str]:
 def validate_review(row: dict[str, Any], listing_ids: set[str]) -> list[str]:
     """Problems with one review row; `listing_ids` are the listings this data set defines."""
     problems: list[str] = []
-    _id(row, "id", problems)
+    _id(row, "listingId", problems)
     _text(row, "text", 1, 2000, problems)
-    _text(row, "author", 1, 128, problems)
+    author = row.get("author")
+    if not isinstance(author, str) or not re.fullmatch(r"[!-~]{1,128}", author):
+        problems.append("author must be 1-128 printable ASCII characters without spaces")
+    elif "id" in row and row["id"] != review_id(str(row.get("listingId")), author):
+        # One review per author per listing: its id is derived (docs/design.md §1), never chosen.
+        problems.append("id must be <listingId>.<author> (or absent)")
     rating = row.get("rating")
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         problems.append("rating must be an integer 1-5")

@@ -1,11 +1,11 @@
 /**
- * Reads the keys of the reviews a listing delete takes with it (commands data source): one consistent
- * Query on the listing's partition, `sk` beginning with `REVIEW#`, keys only. deleteListingItem deletes
- * them in the listing's own transaction, so no review outlives its listing.
+ * Reads the keys of the reviews a listing delete takes with it at once (commands data source): one
+ * consistent Query on the listing's partition, `sk` beginning with `REVIEW#`, keys only, at most 99.
+ * deleteListingItem deletes them in the listing's own transaction (at most 100 items: the listing + 99).
  *
- * A transaction holds at most 100 items (the listing + 99 reviews). The Query asks for one more than
- * that, and a listing with more reviews is refused (TooManyReviewsError) before anything is written:
- * delete some reviews first (deleteReview), then the listing.
+ * A listing with more reviews is still deleted: the rest are deleted by the review cascade, a separate
+ * consumer of the table's stream (projector/cascade.py), when the listing's REMOVE record arrives. APPSYNC_JS
+ * cannot loop over requests, so the command path cannot page through them itself (resolvers/README.md).
  */
 import { util } from '@aws-appsync/utils';
 
@@ -22,7 +22,7 @@ export function request(ctx) {
     },
     projection: { expression: '#pk, #sk', expressionNames: { '#pk': 'pk', '#sk': 'sk' } },
     consistentRead: true,
-    limit: MAX_REVIEWS + 1,
+    limit: MAX_REVIEWS,
   };
 }
 
@@ -30,16 +30,7 @@ export function response(ctx) {
   if (ctx.error) {
     util.error(ctx.error.message, ctx.error.type);
   }
-  const { current } = ctx.stash;
   const keys = ctx.result.items.map((item) => ({ pk: item.pk, sk: item.sk }));
-  if (keys.length > MAX_REVIEWS || ctx.result.nextToken) {
-    util.error(
-      `Listing ${current.id} has more than ${MAX_REVIEWS} reviews, more than one transaction can delete with it: delete reviews first (deleteReview), then the listing`,
-      'TooManyReviewsError',
-      null,
-      { id: current.id, maxReviews: MAX_REVIEWS },
-    );
-  }
   ctx.stash.reviewKeys = keys;
   return keys;
 }

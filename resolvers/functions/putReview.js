@@ -1,7 +1,9 @@
 /**
  * Adds a review (commands data source) in one transaction that also checks its listing exists, so a
- * review never lands under a missing listing. A retry with the same client-chosen id and content returns
- * the stored review (idempotent); other content under that id is an AlreadyExistsError.
+ * review never lands under a missing listing. One review per author per listing: the key is
+ * `REVIEW#<author>` and the id `<listingId>.<author>` (validateReviewInput). A retry with the same content
+ * returns the stored review (idempotent, as every create); a second review by the same author with other
+ * content is an AlreadyExistsError naming the stored one (delete it first to write another).
  */
 import { util } from '@aws-appsync/utils';
 
@@ -10,8 +12,8 @@ function toReview(item) {
 }
 
 export function request(ctx) {
-  const { input, author } = ctx.stash;
-  const id = input.id || util.autoId();
+  const { input, author, reviewId } = ctx.stash;
+  const id = reviewId;
   const item = {
     id,
     type: 'Review',
@@ -35,7 +37,7 @@ export function request(ctx) {
       {
         table: ctx.env.TABLE_NAME,
         operation: 'PutItem',
-        key: util.dynamodb.toMapValues({ pk: `LISTING#${input.listingId}`, sk: `REVIEW#${id}` }),
+        key: util.dynamodb.toMapValues({ pk: `LISTING#${input.listingId}`, sk: `REVIEW#${author}` }),
         attributeValues: util.dynamodb.toMapValues(item),
         condition: { expression: 'attribute_not_exists(pk)', returnValuesOnConditionCheckFailure: true },
       },
@@ -62,10 +64,12 @@ export function response(ctx) {
     if (same) {
       return toReview(stored);
     }
-    util.error(`Review ${wanted.id} already exists`, 'AlreadyExistsError', null, {
-      id: wanted.id,
-      currentVersion: `${stored.version}`,
-    });
+    util.error(
+      `${wanted.author} already reviewed listing ${wanted.listingId} (review ${wanted.id}): one review per author per listing`,
+      'AlreadyExistsError',
+      null,
+      { id: wanted.id, currentVersion: `${stored.version}` },
+    );
   }
   return toReview(wanted);
 }

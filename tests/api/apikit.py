@@ -15,6 +15,7 @@ from botocore.credentials import Credentials
 
 from devstack.appsync.auth import issue_token
 from devstack.poller import StreamPoller
+from projector import cascade
 from projector import handler as projector_handler
 from stackclient.stack import LOCAL_AWS_ENV
 
@@ -33,6 +34,7 @@ class Api:
     projector_env: dict[str, str]
     session: requests.Session = field(default_factory=requests.Session)
     ca_file: Path | None = None  # the endpoint's CA (it serves https); the session trusts it
+    cascade_poller: StreamPoller | None = None  # the review cascade's own reading of the stream
 
     def post(self, query: str, variables: dict[str, Any] | None = None, **headers: str) -> requests.Response:
         body = json.dumps({"query": query, "variables": variables or {}})
@@ -71,6 +73,20 @@ class Api:
             os.environ.clear()
             os.environ.update(saved)
             projector_handler.reset()
+
+    def cascade(self) -> None:
+        """Run the review cascade (projector/cascade.py) over everything the stream holds so far, as its own
+        event source mapping would; its deletes reach search on the next `project()`."""
+        assert self.cascade_poller is not None
+        saved = dict(os.environ)
+        os.environ.update({**self.projector_env, "TABLE_NAME": self.table})
+        cascade.reset()
+        try:
+            self.cascade_poller.drain()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            cascade.reset()
 
     def stored(self, listing_id: str) -> dict[str, Any] | None:
         key = {"pk": {"S": f"LISTING#{listing_id}"}, "sk": {"S": "LISTING"}}

@@ -78,6 +78,7 @@ def endpoint_process(
 def api(
     moto_server: ChildServer, api_osmem: ChildServer, endpoint_process: tuple[str, str], api_tls: LocalTLS
 ) -> Iterator[Api]:
+    from projector import cascade
     from projector import handler as projector_handler
     from projector.indices import ensure_indices
     from projector.transport import Transport
@@ -97,6 +98,14 @@ def api(
             lambda message: None,
         )
         api = Api(url, table, poller, dynamodb, projector_env(api_osmem.url, moto_server.url, dlq))
+        api.cascade_poller = StreamPoller(
+            boto3.client("dynamodbstreams", endpoint_url=moto_server.url),
+            stream_arn,
+            cascade.lambda_handler,
+            EsmSettings.from_definition(),
+            CheckpointStore(Path(scratch) / "cascade-checkpoint.json"),
+            lambda message: None,
+        )
         api.session.verify = str(api_tls.ca_file)
         # Else REQUESTS_CA_BUNDLE, when set, overrides the session's `verify` (a requests quirk).
         api.session.trust_env = False

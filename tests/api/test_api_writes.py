@@ -16,7 +16,7 @@ UPDATE = f"mutation($input: UpdateListingInput!) {{ updateListing(input: $input)
 DELETE = f"mutation($input: DeleteListingInput!) {{ deleteListing(input: $input) {{ {LISTING_FIELDS} }} }}"
 GET = (
     f"query($id: ID!) {{ getListing(id: $id) {{ {LISTING_FIELDS} location {{ lat lon }}"
-    " reviews { id rating text author version } } }"
+    " reviews { items { id rating text author version } nextToken } } }"
 )
 ADD_REVIEW = (
     "mutation($input: AddReviewInput!) {"
@@ -63,7 +63,10 @@ def test_create_get_stale_update_update_delete(api: Api) -> None:
 
     got = api.as_api_key(GET, {"id": created["id"]})["data"]["getListing"]
     assert {k: got[k] for k in created} == created
-    assert got["reviews"] == [] and got["location"] == {"lat": 52.52, "lon": 13.405}
+    assert got["reviews"] == {"items": [], "nextToken": None} and got["location"] == {
+        "lat": 52.52,
+        "lon": 13.405,
+    }
 
     stale = api.as_user(
         "alice", UPDATE, {"input": {"id": created["id"], "expectedVersion": "1", "title": "Stale"}}
@@ -183,19 +186,110 @@ def test_reviews_need_their_listing_and_follow_the_version_rules(api: Api) -> No
     )
     added = review["data"]["addReview"]
     got = api.as_user("alice", GET, {"id": listing["id"]})["data"]["getListing"]
-    assert [(r["id"], r["rating"], r["version"]) for r in got["reviews"]] == [
+    assert [(r["id"], r["rating"], r["version"]) for r in got["reviews"]["items"]] == [
         (added["id"], 5, added["version"])
     ]
     assert got["version"] == listing["version"], "a review does not change its listing"
 
     key = {"listingId": listing["id"], "id": added["id"]}
-    not_author = api.as_user("alice", DELETE_REVIEW, {"input": {**key, "expectedVersion": added["version"]}})
-    assert only_error(not_author)["errorType"] == "UnauthorizedError"
+    stranger = api.as_user("carol", DELETE_REVIEW, {"input": {**key, "expectedVersion": added["version"]}})
+    assert only_error(stranger)["errorType"] == "UnauthorizedError"
     stale = api.as_user("bob", DELETE_REVIEW, {"input": {**key, "expectedVersion": "12"}})
     assert only_error(stale)["errorInfo"]["currentVersion"] == added["version"]
     done = api.as_user("bob", DELETE_REVIEW, {"input": {**key, "expectedVersion": added["version"]}})
     assert done["data"]["deleteReview"] == {"id": added["id"], "version": added["version"]}
-    assert api.as_user("alice", GET, {"id": listing["id"]})["data"]["getListing"]["reviews"] == []
+    assert api.as_user("alice", GET, {"id": listing["id"]})["data"]["getListing"]["reviews"]["items"] == []
+
+
+def test_the_owner_may_delete_another_authors_review_a_stranger_may_not(api: Api) -> None:
+    listing = create(api, user="alice")
+    review = api.as_user(
+        "bob", ADD_REVIEW, {"input": {"listingId": listing["id"], "rating": 1, "text": "Bad"}}
+    )
+    added = review["data"]["addReview"]
+    key = {"listingId": listing["id"], "id": added["id"], "expectedVersion": added["version"]}
+
+    stranger = only_error(api.as_user("carol", DELETE_REVIEW, {"input": key}))
+    assert (
+        stranger["errorType"] == "UnauthorizedError"
+        and "author or the listing's owner" in stranger["message"]
+    )
+    # A stranger learns nothing about versions: the refusal comes before the version check.
+    assert (
+        only_error(api.as_user("carol", DELETE_REVIEW, {"input": {**key, "expectedVersion": "12"}}))[
+            "errorType"
+        ]
+        == "UnauthorizedError"
+    )
+    assert (
+        only_error(api.as_user("alice", DELETE_REVIEW, {"input": {**key, "expectedVersion": "12"}}))[
+            "errorType"
+        ]
+        == "ConflictError"
+    )
+    by_owner = api.as_user("alice", DELETE_REVIEW, {"input": key})
+    assert by_owner["data"]["deleteReview"] == {"id": added["id"], "version": added["version"]}, by_owner
+    assert api.as_user("alice", GET, {"id": listing["id"]})["data"]["getListing"]["reviews"]["items"] == []
+    gone = only_error(api.as_user("alice", DELETE_REVIEW, {"input": key}))
+    assert gone["errorType"] == "NotFoundError"
+    wrong_listing = {**key, "listingId": "other-listing"}
+    assert (
+        only_error(api.as_user("alice", DELETE_REVIEW, {"input": wrong_listing}))["errorType"]
+        == "NotFoundError"
+    )
+
+
+def test_one_review_per_author_per_listing(api: Api) -> None:
+    listing = create(api, user="alice")
+    first_input = {"listingId": listing["id"], "rating": 4, "text": "Good"}
+    first = api.as_user("bob", ADD_REVIEW, {"input": first_input})["data"]["addReview"]
+    assert first["id"] == f"{listing['id']}.{first['author']}"
+    # A retry (same content) is the stored review, as every create; other content is refused, typed.
+    retry = api.as_user("bob", ADD_REVIEW, {"input": first_input})
+    assert retry["data"]["addReview"] == first, retry
+    second = only_error(
+        api.as_user("bob", ADD_REVIEW, {"input": {**first_input, "rating": 1, "text": "Worse"}})
+    )
+    assert second["errorType"] == "AlreadyExistsError", second
+    assert second["errorInfo"] == {"id": first["id"], "currentVersion": first["version"]}
+    chosen = only_error(api.as_user("bob", ADD_REVIEW, {"input": {**first_input, "id": "my-own-id"}}))
+    assert chosen["errorType"] == "ValidationError"
+    got = api.as_user("alice", GET, {"id": listing["id"]})["data"]["getListing"]["reviews"]["items"]
+    assert [(r["id"], r["text"]) for r in got] == [(first["id"], "Good")]
+    # Another author may review the same listing.
+    other = api.as_user("carol", ADD_REVIEW, {"input": first_input})["data"]["addReview"]
+    assert other["id"] != first["id"]
+
+
+REVIEW_PAGE = (
+    "query($id: ID!, $limit: Int, $nextToken: String) { getListing(id: $id) { id"
+    " reviews(limit: $limit, nextToken: $nextToken) { items { id author } nextToken } } }"
+)
+
+
+def test_get_listing_pages_its_reviews(api: Api) -> None:
+    listing = create(api, user="alice")
+    for n in range(5):
+        variables = {"input": {"listingId": listing["id"], "rating": 3, "text": "ok", "author": f"a{n}"}}
+        assert "errors" not in api.as_iam(ADD_REVIEW, variables)
+    seen: list[str] = []
+    token = None
+    pages = 0
+    while True:
+        answer = api.as_api_key(REVIEW_PAGE, {"id": listing["id"], "limit": 2, "nextToken": token})
+        page = answer["data"]["getListing"]["reviews"]
+        assert len(page["items"]) <= 2, page
+        seen += [review["author"] for review in page["items"]]
+        pages += 1
+        token = page["nextToken"]
+        if token is None:
+            break
+    assert seen == [f"a{n}" for n in range(5)] and pages >= 3
+    default = api.as_api_key(REVIEW_PAGE, {"id": listing["id"]})["data"]["getListing"]["reviews"]
+    assert len(default["items"]) == 5 and default["nextToken"] is None
+    for limit in (0, 101):
+        too = api.as_api_key(REVIEW_PAGE, {"id": listing["id"], "limit": limit})
+        assert only_error(too)["errorType"] == "ValidationError", too
 
 
 def test_concurrent_updates_of_one_version_let_exactly_one_win(api: Api) -> None:

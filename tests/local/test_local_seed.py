@@ -82,9 +82,12 @@ def test_bad_rows_are_reported_by_line_and_the_rest_load(
         + "\n"
     )
     reviews = tmp_path / "reviews.jsonl"
-    review = {"id": "r1", "listingId": good[0]["id"], "rating": 5, "text": "Great", "author": "a",
-              "createdAt": "2025-01-02T00:00:00.000Z"}  # fmt: skip
-    reviews.write_text(json.dumps(review) + "\n" + json.dumps({**review, "id": "r2", "rating": 9}) + "\n")
+    # A review's id is derived, <listingId>.<author> (docs/design.md §1); a row may leave it out.
+    review = {"id": f"{good[0]['id']}.a", "listingId": good[0]["id"], "rating": 5, "text": "Great",
+              "author": "a", "createdAt": "2025-01-02T00:00:00.000Z"}  # fmt: skip
+    bad_review = {**review, "author": "b", "rating": 9}
+    del bad_review["id"]
+    reviews.write_text(json.dumps(review) + "\n" + json.dumps(bad_review) + "\n")
     writer = DirectWriter(boto3.client("dynamodb", endpoint_url=moto_server.url), table)
 
     listing_report, review_report = seed(writer, listings, reviews, out=io.StringIO())

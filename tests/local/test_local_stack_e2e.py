@@ -203,7 +203,7 @@ def test_a_review_of_a_missing_listing_never_reaches_search(stack: LocalStack, i
     # Right after the poller read a record its shard iterator is open, as on a busy stack.
     eventually(lambda: indexed("listings-v1", first["id"]), what="the first listing projected")
     missing = f"missing-{uuid.uuid4().hex[:8]}"
-    review_id = f"{missing}-r"
+    review_id = f"{missing}.e2e"  # derived: <listingId>.<author> (docs/design.md §1)
     review = {
         "listingId": missing,
         "id": review_id,

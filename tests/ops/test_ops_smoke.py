@@ -197,7 +197,7 @@ def test_a_wrong_update_version_is_a_failed_check() -> None:
 def test_reconcile_key_reports_each_index_and_drift_kind(ops_env: OpsEnv) -> None:
     env = ops_env
     env.put_listing("k1")
-    env.put(review("k1", "r1", 5))
+    env.put(review("k1", "r1", 5))  # its id: k1.r1
     backfill(env.dynamodb, env.stack.table_name, env.writer())
 
     def check(doc_id: str) -> list[KeyCheck]:
@@ -222,11 +222,15 @@ def test_reconcile_key_reports_each_index_and_drift_kind(ops_env: OpsEnv) -> Non
     assert check("never-written")[0].kind is None  # no item, no document: nothing to reconcile
 
     review_checks = reconcile_key(
-        env.dynamodb, env.stack.table_name, env.search, REVIEW, "r1", env.prefix, listing_id="k1"
+        env.dynamodb, env.stack.table_name, env.search, REVIEW, "k1.r1", env.prefix, listing_id="k1"
     )
     assert [(c.index, c.kind, c.table_version) for c in review_checks] == [(env.index("reviews"), None, 5)]
-    with pytest.raises(ValueError, match="needs its listing id"):
+    alone = reconcile_key(env.dynamodb, env.stack.table_name, env.search, REVIEW, "k1.r1", env.prefix)
+    assert [(c.kind, c.table_version) for c in alone] == [(None, 5)]  # the id names the key by itself
+    with pytest.raises(ValueError, match=r"is not <listingId>\.<author>"):
         reconcile_key(env.dynamodb, env.stack.table_name, env.search, REVIEW, "r1", env.prefix)
+    with pytest.raises(ValueError, match="does not belong to listing"):
+        reconcile_key(env.dynamodb, env.stack.table_name, env.search, REVIEW, "k1.r1", env.prefix, "k2")
     with pytest.raises(LookupError, match="does not exist"):
         reconcile_key(env.dynamodb, env.stack.table_name, env.search, LISTING, "k1", "no-such-prefix-")
 
@@ -252,6 +256,6 @@ def test_reconcile_command_by_id_checks_only_those_keys(ops_env: OpsEnv) -> None
         ("c2", "missing"),
     ]
     review = run_script(env, "reconcile.py", "-e", "reviews", "-i", "r9")
-    assert review.returncode == 2 and "OpsError: the key of Review 'r9' needs its listing id" in review.stderr
+    assert review.returncode == 2 and "OpsError: Review id 'r9' is not <listingId>.<author>" in review.stderr
     usage = run_script(env, "reconcile.py", "-i", "c1")
     assert usage.returncode == 2 and "--id needs exactly one --entity" in usage.stderr

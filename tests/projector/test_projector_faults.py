@@ -125,7 +125,7 @@ def test_mapping_errors_are_poison_with_the_full_record_in_the_dlq(
     env.table.put(review("l", "good", 3))
     records = env.table.read()
     assert env.invoke(records) == {"batchItemFailures": []}
-    assert env.search.ids("reviews") == ["good"]
+    assert env.search.ids("reviews") == ["l.good"]
     (letter,) = env.dead_letters()
     assert letter["record"] == records[0]
     assert letter["error"]["status"] == 400

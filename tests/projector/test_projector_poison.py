@@ -144,3 +144,21 @@ def test_typed_converters_agree_with_the_generic_one(converter: Any, value: Any)
         return
     converted = converter(value)
     assert converted == expected and type(converted) is type(expected)
+
+
+def test_a_review_without_an_id_attribute_gets_its_id_from_both_keys() -> None:
+    """A review's key is (listing, author): a REMOVE carrying only `Keys` must still name the document the
+    API created (`<listingId>.<author>`), not the author alone, or its tombstone misses the document."""
+    keys = {
+        "pk": {"S": "LISTING#l1"},
+        "sk": {"S": "REVIEW#bob"},
+        "type": {"S": "Review"},
+        "version": {"N": "4"},
+    }
+    record = {"eventName": "REMOVE", "dynamodb": {"Keys": keys}}
+    identity = identify(record)
+    assert identity is not None
+    entity, doc_id, version, _, tombstone = identity
+    assert (entity.name, doc_id, version, tombstone) == ("Review", "l1.bob", 5, True)
+    assert entity.key_of(doc_id) == {"pk": "LISTING#l1", "sk": "REVIEW#bob"}
+    assert entity.key_of("no-separator") is None

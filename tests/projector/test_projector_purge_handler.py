@@ -98,11 +98,11 @@ def test_purges_old_tombstones_and_keeps_recent_ones_and_live_documents(
     listings, reviews = f"{seeded}listings-v1", f"{seeded}reviews-v1"
     assert result == {"deleted": {listings: 1, reviews: 1}, "total": 2, "retention_hours": 48.0}
     assert _get(osmem, listings, "old") is None
-    assert _get(osmem, reviews, "old-review") is None
+    assert _get(osmem, reviews, "live.old-review") is None
     recent = _get(osmem, listings, "recent")
     assert recent is not None and recent["_source"]["tombstone"] is True
     assert _get(osmem, listings, "live") is not None
-    assert _get(osmem, reviews, "good-review") is not None
+    assert _get(osmem, reviews, "live.good-review") is not None
 
     blobs = _emf(capsys.readouterr().out)
     per_index = {
@@ -120,7 +120,7 @@ def test_retention_comes_from_the_projector_configuration(
     configure(TOMBSTONE_RETENTION_HOURS="60")
     result = purge.lambda_handler({}, lambda_context())
     assert result["deleted"] == {f"{seeded}listings-v1": 1, f"{seeded}reviews-v1": 0}
-    assert _get(osmem, f"{seeded}reviews-v1", "old-review") is not None  # 50 h old: kept under 60 h
+    assert _get(osmem, f"{seeded}reviews-v1", "live.old-review") is not None  # 50 h old: kept under 60 h
 
     configure(TOMBSTONE_RETENTION_HOURS="12")
     with pytest.raises(ConfigError, match="TOMBSTONE_RETENTION_HOURS must be more than the 24 h"):

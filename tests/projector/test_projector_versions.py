@@ -120,11 +120,11 @@ def test_reviews_route_to_their_index_and_other_types_are_skipped(env: Env) -> N
     env.table.put({"pk": {"S": "COUNTER"}, "sk": {"S": "COUNTER"}})  # no type, unknown key shape
     _no_failures(env.invoke(env.table.read()))
     assert env.search.ids("listings") == ["l1"]
-    assert env.search.ids("reviews") == ["r1"]
-    document = env.search.get("r1", "reviews-v1")
+    assert env.search.ids("reviews") == ["l1.r1"]
+    document = env.search.get("l1.r1", "reviews-v1")
     assert document is not None
     assert document["_source"] == {
-        "id": "r1", "listingId": "l1", "rating": 5, "text": "Lovely place.", "author": "bob",
+        "id": "l1.r1", "listingId": "l1", "rating": 5, "text": "Lovely place.", "author": "r1",
         "createdAt": "2026-01-02T00:00:00.000Z", "version": 11,
     }  # fmt: skip
     assert env.dead_letters() == []

@@ -40,7 +40,6 @@ def test_a_listing_row_becomes_the_item_create_listing_writes() -> None:
 
 def test_a_review_row_becomes_the_item_add_review_writes() -> None:
     row = {
-        "id": "r1",
         "listingId": "l1",
         "rating": 5,
         "text": "Fine",
@@ -48,7 +47,9 @@ def test_a_review_row_becomes_the_item_add_review_writes() -> None:
         "createdAt": "2026-01-02T00:00:00Z",
     }
     item = review_item(row, version=3)
-    assert item["pk"] == {"S": "LISTING#l1"} and item["sk"] == {"S": "REVIEW#r1"}
+    # One review per author per listing: the author is the sort key, and the id is derived from both.
+    assert item["pk"] == {"S": "LISTING#l1"} and item["sk"] == {"S": "REVIEW#bo"}
+    assert item["id"] == {"S": "l1.bo"}
     assert item["type"] == {"S": "Review"} and item["rating"] == {"N": "5"} and item["version"] == {"N": "3"}
 
 

@@ -47,14 +47,14 @@ def listing(
     return {**listing_item(row, version), **overrides}
 
 
-def review(listing_id: str, review_id: str, version: int, rating: str = "4", **overrides: Any) -> Item:
-    """A Review item of listing `listing_id` as the write side stores it; `overrides` as for `listing`."""
+def review(listing_id: str, author: str, version: int, rating: str = "4", **overrides: Any) -> Item:
+    """The review `author` wrote on listing `listing_id` as the write side stores it (its id is
+    `<listing_id>.<author>`, docs/design.md §1); `overrides` as for `listing`."""
     row = {
-        "id": review_id,
         "listingId": listing_id,
         "rating": Decimal(rating),
         "text": "Lovely place.",
-        "author": "bob",
+        "author": author,
         "createdAt": REVIEWED_AT,
     }
     return {**review_item(row, version), **overrides}

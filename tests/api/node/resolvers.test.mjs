@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import * as getListing from '../../../resolvers/Query.getListing.js';
+import * as listingReviews from '../../../resolvers/Listing.reviews.js';
+import * as authorizeReviewDelete from '../../../resolvers/functions/authorizeReviewDelete.js';
 import * as listingsByOwner from '../../../resolvers/Query.listingsByOwner.js';
 import * as searchListings from '../../../resolvers/Query.searchListings.js';
 import * as deleteListingItem from '../../../resolvers/functions/deleteListingItem.js';
@@ -322,21 +324,15 @@ test('loadListingReviewKeys: one consistent keys-only query of the listing\'s re
     },
     projection: { expression: '#pk, #sk', expressionNames: { '#pk': 'pk', '#sk': 'sk' } },
     consistentRead: true,
-    limit: 100,
+    limit: 99,
   });
   const reviews = (n) => Array.from({ length: n }, (_, i) => ({ pk: 'LISTING#l1', sk: `REVIEW#r${i}` }));
   assert.deepEqual(loadListingReviewKeys.response({ ...c, result: { items: reviews(99), nextToken: null } }), reviews(99));
   assert.deepEqual(c.stash.reviewKeys, reviews(99));
-  const many = throwsAppSync(
-    () => loadListingReviewKeys.response({ ...ctx({ stash: { current: STORED } }), result: { items: reviews(100), nextToken: 'more' } }),
-    'TooManyReviewsError',
-    /more than 99 reviews.*deleteReview/,
-  );
-  assert.deepEqual(many.errorInfo, { id: 'l1', maxReviews: 99 });
-  throwsAppSync(
-    () => loadListingReviewKeys.response({ ...c, result: { items: reviews(3), nextToken: 'page-cut-at-1MB' } }),
-    'TooManyReviewsError',
-  );
+  // More reviews than one transaction holds no longer refuse the delete: the first 99 go with the listing,
+  // the review cascade (projector/cascade.py) deletes the rest from the listing's REMOVE record.
+  const more = ctx({ stash: { current: STORED } });
+  assert.deepEqual(loadListingReviewKeys.response({ ...more, result: { items: reviews(99), nextToken: 'more' } }), reviews(99));
   throwsAppSync(
     () => loadListingReviewKeys.response({ ...c, error: { type: 'DynamoDB:AccessDeniedException', message: 'no' }, result: null }),
     'DynamoDB:AccessDeniedException',
@@ -373,24 +369,43 @@ test('reviews: validation, author, listing-exists check, idempotent retry', () =
   const v = ctx({ args: { input }, fieldName: 'addReview' });
   validateReviewInput.request(v);
   assert.equal(v.stash.author, 'alice-sub');
+  // One review per author per listing: the id is derived from both.
+  assert.equal(v.stash.reviewId, 'l1.alice-sub');
+  validateReviewInput.request(ctx({ args: { input: { ...input, id: 'l1.alice-sub' } } }));
+  const chosen = throwsAppSync(() => validateReviewInput.request(ctx({ args: { input: { ...input, id: 'r1' } } })), 'ValidationError');
+  assert.match(chosen.errorInfo.problems[0], /must be absent or l1\.alice-sub/);
   const bad = throwsAppSync(
     () => validateReviewInput.request(ctx({ args: { input: { listingId: 'l 1', rating: 6, text: ' ' } } })),
     'ValidationError',
   );
   assert.equal(bad.errorInfo.problems.length, 3);
   throwsAppSync(() => validateReviewInput.request(ctx({ args: { input: { ...input, author: 'bob' } } })), 'UnauthorizedError');
+  as(IAM);
+  const spaced = throwsAppSync(
+    () => validateReviewInput.request(ctx({ args: { input: { ...input, author: 'bob smith' } } })),
+    'ValidationError',
+  );
+  assert.match(spaced.errorInfo.problems[0], /printable ASCII/);
+  as(USER);
 
-  const c = ctx({ stash: { input: { ...input, id: 'r1' }, author: 'alice-sub' } });
+  const c = ctx({ stash: { input, author: 'alice-sub', reviewId: 'l1.alice-sub' } });
   const request = putReview.request(c);
   assert.deepEqual(
     request.transactItems.map((item) => item.operation),
     ['ConditionCheck', 'PutItem'],
   );
-  assert.deepEqual(request.transactItems[1].key, { pk: { S: 'LISTING#l1' }, sk: { S: 'REVIEW#r1' } });
+  // The author is the sort key: a second review by the same author meets the attribute_not_exists condition.
+  assert.deepEqual(request.transactItems[1].key, { pk: { S: 'LISTING#l1' }, sk: { S: 'REVIEW#alice-sub' } });
+  assert.equal(c.stash.item.id, 'l1.alice-sub');
   throwsAppSync(() => putReview.response({ ...c, ...cancelled(null, undefined) }), 'NotFoundError');
   const stored = { ...c.stash.item, version: 42 };
   assert.equal(putReview.response({ ...c, ...cancelled(undefined, stored) }).version, '42');
-  throwsAppSync(() => putReview.response({ ...c, ...cancelled(undefined, { ...stored, text: 'Other' }) }), 'AlreadyExistsError');
+  const twice = throwsAppSync(
+    () => putReview.response({ ...c, ...cancelled(undefined, { ...stored, text: 'Other' }) }),
+    'AlreadyExistsError',
+    /one review per author per listing/,
+  );
+  assert.deepEqual(twice.errorInfo, { id: 'l1.alice-sub', currentVersion: '42' });
   // Regression: decided by each reason's type, not by whether an item came back. A review left under a
   // missing listing is no idempotent success, and a conflict without an item is no missing listing.
   throwsAppSync(() => putReview.response({ ...c, ...cancelled(null, stored) }), 'NotFoundError');
@@ -402,15 +417,46 @@ test('reviews: validation, author, listing-exists check, idempotent retry', () =
   throwsAppSync(() => putReview.response({ ...c, error: { type: 'DynamoDB:ThrottlingException', message: 'slow' }, result: null }), 'DynamoDB:ThrottlingException');
 });
 
-test('deleting a review: author only, version checked, returned as it was', () => {
+test('deleting a review: its author or the listing owner, version checked, returned as it was', () => {
   as(USER);
-  const review = { pk: 'LISTING#l1', sk: 'REVIEW#r1', id: 'r1', listingId: 'l1', author: 'alice-sub', rating: 4, text: 'ok', version: 9 };
-  const args = { input: { listingId: 'l1', id: 'r1', expectedVersion: '9' } };
-  assert.deepEqual(loadReviewForWrite.request(ctx({ args })).key, { pk: { S: 'LISTING#l1' }, sk: { S: 'REVIEW#r1' } });
-  throwsAppSync(() => loadReviewForWrite.response(ctx({ args, result: review, identity: { sub: 'bob' } })), 'UnauthorizedError');
-  throwsAppSync(() => loadReviewForWrite.response(ctx({ args: { input: { ...args.input, expectedVersion: '8' } }, result: review })), 'ConflictError');
+  const review = { pk: 'LISTING#l1', sk: 'REVIEW#alice-sub', id: 'l1.alice-sub', listingId: 'l1', author: 'alice-sub', rating: 4, text: 'ok', version: 9 };
+  const args = { input: { listingId: 'l1', id: 'l1.alice-sub', expectedVersion: '9' } };
+  // The id names the key: listing id, then (after the first '.') the author, who may hold dots too.
+  assert.deepEqual(loadReviewForWrite.request(ctx({ args })).key, { pk: { S: 'LISTING#l1' }, sk: { S: 'REVIEW#alice-sub' } });
+  const dotted = { input: { listingId: 'l1', id: 'l1.a.b', expectedVersion: '9' } };
+  assert.deepEqual(loadReviewForWrite.request(ctx({ args: dotted })).key.sk, { S: 'REVIEW#a.b' });
+  for (const id of ['l2.alice-sub', 'l1.', 'l1alice', 'l10.alice']) {
+    throwsAppSync(() => loadReviewForWrite.request(ctx({ args: { input: { ...args.input, id } } })), 'NotFoundError');
+  }
+  throwsAppSync(() => loadReviewForWrite.response(ctx({ args, result: null })), 'NotFoundError');
   const c = ctx({ args, result: review });
   loadReviewForWrite.response(c);
+  assert.deepEqual(c.stash.current, review);
+
+  // Who: the author, the listing's owner, a backend; nobody else (checked before the version).
+  const owner = { owner: 'olga-sub' };
+  const authorize = (identity, result, input = args.input) =>
+    authorizeReviewDelete.response(ctx({ args: { input }, stash: { current: review }, identity, result }));
+  assert.deepEqual(authorizeReviewDelete.request(ctx({ stash: { current: review } })), {
+    operation: 'GetItem',
+    key: { pk: { S: 'LISTING#l1' }, sk: { S: 'LISTING' } },
+    consistentRead: true,
+    projection: { expression: '#owner', expressionNames: { '#owner': 'owner' } },
+  });
+  assert.equal(authorize(ALICE, owner).version, 9);
+  assert.equal(authorize({ sub: 'olga-sub' }, owner).version, 9);
+  const stranger = throwsAppSync(() => authorize({ sub: 'bob' }, owner, { ...args.input, expectedVersion: '8' }), 'UnauthorizedError');
+  assert.match(stranger.message, /author or the listing's owner/);
+  throwsAppSync(() => authorize({ sub: 'olga-sub' }, null), 'UnauthorizedError'); // listing gone: no owner
+  assert.equal(authorize(ALICE, null).version, 9);
+  throwsAppSync(() => authorize({ sub: 'olga-sub' }, owner, { ...args.input, expectedVersion: '8' }), 'ConflictError');
+  as(IAM);
+  assert.equal(authorize({ userArn: 'arn:aws:sts::1:assumed-role/ops/x' }, owner).version, 9);
+  as(USER);
+  throwsAppSync(
+    () => authorizeReviewDelete.response(ctx({ args, stash: { current: review }, error: { type: 'DynamoDB:AccessDeniedException', message: 'no' } })),
+    'DynamoDB:AccessDeniedException',
+  );
   const d = ctx({ stash: { current: c.stash.current } });
   assert.equal(deleteReviewItem.request(d).transactItems[0].operation, 'DeleteItem');
   assert.equal(deleteReviewItem.response({ ...d, result: {} }).version, '9');
@@ -419,20 +465,48 @@ test('deleting a review: author only, version checked, returned as it was', () =
   throwsAppSync(() => deleteReviewItem.response({ ...d, ...TRANSACTION_CONFLICT }), 'DynamoDB:TransactionCanceledException');
 });
 
-test('getListing: one consistent query; listing with its reviews, or null', () => {
+test('getListing: one consistent read of the listing alone, or null', () => {
   const request = getListing.request(ctx({ args: { id: 'l1' } }));
   assert.deepEqual(request, {
-    operation: 'Query',
-    query: { expression: 'pk = :pk', expressionValues: { ':pk': { S: 'LISTING#l1' } } },
+    operation: 'GetItem',
+    key: { pk: { S: 'LISTING#l1' }, sk: { S: 'LISTING' } },
     consistentRead: true,
   });
-  const review = { pk: 'LISTING#l1', sk: 'REVIEW#r1', type: 'Review', id: 'r1', version: 3 };
-  const listing = getListing.response(ctx({ result: { items: [STORED, review] } }));
+  const listing = getListing.response(ctx({ result: STORED }));
   assert.equal(listing.id, 'l1');
   assert.equal(listing.version, String(STORED.version));
-  assert.deepEqual(listing.reviews.map((r) => [r.id, r.version]), [['r1', '3']]);
-  assert.equal(getListing.response(ctx({ result: { items: [] } })), null);
+  assert.equal('reviews' in listing, false); // the Listing.reviews resolver pages them
+  assert.equal(getListing.response(ctx({ result: null })), null);
   throwsAppSync(() => getListing.response(ctx({ error: { type: 'DynamoDB:AccessDeniedException', message: 'no' } })), 'DynamoDB:AccessDeniedException');
+});
+
+test('Listing.reviews: one bounded, consistent page of the parent listing\'s reviews', () => {
+  const page = (args) => ({ ...ctx({ args }), source: { id: 'l1' } });
+  assert.deepEqual(listingReviews.request(page({})), {
+    operation: 'Query',
+    query: {
+      expression: '#pk = :pk AND begins_with(#sk, :review)',
+      expressionNames: { '#pk': 'pk', '#sk': 'sk' },
+      expressionValues: { ':pk': { S: 'LISTING#l1' }, ':review': { S: 'REVIEW#' } },
+    },
+    consistentRead: true,
+    limit: 20,
+  });
+  const next = listingReviews.request(page({ limit: 100, nextToken: 'tok' }));
+  assert.equal(next.limit, 100);
+  assert.equal(next.nextToken, 'tok');
+  for (const limit of [0, 101, -1]) {
+    throwsAppSync(() => listingReviews.request(page({ limit })), 'ValidationError', /limit must be from 1 to 100/);
+  }
+  const review = { pk: 'LISTING#l1', sk: 'REVIEW#bo', type: 'Review', id: 'l1.bo', version: 3 };
+  assert.deepEqual(listingReviews.response({ ...page({}), result: { items: [review], nextToken: 'n2' } }), {
+    items: [{ ...review, version: '3' }],
+    nextToken: 'n2',
+  });
+  assert.equal(listingReviews.response({ ...page({}), result: { items: [], nextToken: undefined } }).nextToken, null);
+  const refused = { type: 'DynamoDB:ValidationException', message: 'The provided starting key is invalid' };
+  throwsAppSync(() => listingReviews.response({ ...page({ nextToken: 'forged' }), error: refused }), 'ValidationError', /nextToken/);
+  throwsAppSync(() => listingReviews.response({ ...page({}), error: { type: 'DynamoDB:AccessDeniedException', message: 'no' } }), 'DynamoDB:AccessDeniedException');
 });
 
 function searchRequest(args) {
