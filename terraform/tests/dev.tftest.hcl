@@ -23,8 +23,8 @@ run "dev_is_cheap" {
   }
 
   assert {
-    condition     = module.api.user_pool_settings == { tier = "ESSENTIALS", advanced_security_mode = "OFF", self_sign_up_enabled = false } && module.api.environment_variables.IAM_CALLER_ROLES == ""
-    error_message = "dev's user pool goes without threat protection (Essentials plan), sign-up stays admin-only, and no IAM caller is admitted unless listed"
+    condition     = module.api.user_pool_settings == { tier = "ESSENTIALS", advanced_security_mode = "OFF", self_sign_up_enabled = false } && module.api.environment_variables.IAM_CALLER_ROLES == "111122223333:cqrs-mock-role"
+    error_message = "dev's user pool goes without threat protection (Essentials plan), sign-up stays admin-only, and the only IAM caller admitted is the projector (mocked role), which publishes the projection signal"
   }
 
   assert {

@@ -32,8 +32,8 @@ run "prod_is_highly_available" {
   }
 
   assert {
-    condition     = module.api.environment_variables.IAM_CALLER_ROLES == "111122223333:cqrs-prod-seed 111122223333:cqrs-prod-smoke 111122223333:cqrs-prod-ops"
-    error_message = "prod admits exactly its seed, smoke and ops roles as IAM callers"
+    condition     = module.api.environment_variables.IAM_CALLER_ROLES == "111122223333:cqrs-prod-seed 111122223333:cqrs-prod-smoke 111122223333:cqrs-prod-ops 111122223333:cqrs-mock-role"
+    error_message = "prod admits exactly its seed, smoke and ops roles and the projector (mocked role, the signal's publisher) as IAM callers"
   }
 
   assert {

@@ -157,8 +157,9 @@ def _literal_names() -> list[re.Pattern[str]]:
 
 def _quoted_read_aliases() -> list[re.Pattern[str]]:
     # Only in Terraform and JavaScript: in Python the families' names also label counts (seed reports).
+    # A GraphQL field of the same name (the manifest's `"field": "reviews"`) is not an alias.
     return [
-        re.compile(rf"[\"'`]{re.escape(spec['read_alias'])}[/\"'`*]")
+        re.compile(rf"(?<!\"field\": )[\"'`]{re.escape(spec['read_alias'])}[/\"'`*]")
         for spec in json.loads(INDICES_FILE.read_text()).values()
     ]
 
