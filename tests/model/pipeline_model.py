@@ -53,7 +53,7 @@ Record = dict[str, Any]
 
 # Few keys, so that writes, deletes, expiries and re-creates of one key interleave within 30 steps.
 LISTINGS = ("l0", "l1", "l2")
-REVIEWS = ("r0", "r1")  # reviews of listing l0 (the table does not tie them to it)
+REVIEWS = ("l0.r0", "l0.r1")  # reviews of listing l0 by authors r0 and r1 (ids: docs/design.md §1)
 KEYS: tuple[Key, ...] = (*(("Listing", i) for i in LISTINGS), *(("Review", i) for i in REVIEWS))
 
 # What an invocation meets. Scripted faults hit once and the projector's retries get through; the
@@ -159,7 +159,8 @@ class PipelineMachine(RuleBasedStateMachine):
         entity, doc_id = key
         if entity == "Listing":
             return listing(doc_id, version, title=text, **extra)
-        return review("l0", doc_id, version, rating=str(1 + len(text) % 5), text={"S": text}, **extra)
+        listing_id, author = doc_id.split(".")
+        return review(listing_id, author, version, rating=str(1 + len(text) % 5), text={"S": text}, **extra)
 
     def _put(self, key: Key, text: str, expiring: bool, expected: int | None) -> None:
         version = new_version(expected)
@@ -194,12 +195,10 @@ class PipelineMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def delete(self, data: st.DataObject) -> None:
         key = data.draw(st.sampled_from(sorted(self.table)), label="key")
-        entity, doc_id = key
-        pk = "LISTING#" + (doc_id if entity == "Listing" else "l0")
-        sk = "LISTING" if entity == "Listing" else f"REVIEW#{doc_id}"
+        keys = self._item(key, self.table[key].version, "", expiring=False)  # the item's own pk and sk
         self.dynamodb.delete_item(
             TableName=self.stack.table_name,
-            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            Key={"pk": keys["pk"], "sk": keys["sk"]},
             ConditionExpression="version = :e",
             ExpressionAttributeValues={":e": {"N": str(self.table[key].version)}},
         )
