@@ -193,12 +193,12 @@ run "the_projection_signal_is_an_iam_only_mutation_on_the_none_data_source" {
   command = apply
 
   assert {
-    condition     = aws_appsync_resolver.this["Mutation.publishListingProjected"].kind == "UNIT" && aws_appsync_resolver.this["Mutation.publishListingProjected"].data_source == "none" && aws_appsync_datasource.this["none"].type == "NONE"
-    error_message = "publishListingProjected must resolve on the NONE data source (AppSync's pattern for events from a backend)"
+    condition     = aws_appsync_resolver.this["Mutation.publishListingProjected"].kind == "PIPELINE" && aws_appsync_function.this["publishListingProjected"].data_source == "none" && aws_appsync_datasource.this["none"].type == "NONE"
+    error_message = "publishListingProjected must run pipeline.js's caller check, then resolve on the NONE data source (AppSync's pattern for events from a backend)"
   }
 
   assert {
-    condition     = aws_appsync_resolver.this["Subscription.onListingProjected"].data_source == "none" && strcontains(aws_appsync_resolver.this["Subscription.onListingProjected"].code, "ctx.identity.sub")
+    condition     = aws_appsync_resolver.this["Subscription.onListingProjected"].kind == "PIPELINE" && aws_appsync_function.this["onListingProjected"].data_source == "none" && strcontains(aws_appsync_function.this["onListingProjected"].code, "ctx.identity.sub")
     error_message = "onListingProjected needs its subscription resolver, which refuses a user another owner's signals"
   }
 
