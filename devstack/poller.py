@@ -9,8 +9,9 @@ bisect and discard rules and commits the durable checkpoint.
 Run it as a process: `python -m devstack.poller --endpoint URL --table NAME --checkpoint FILE
 --on-failure-queue-url URL [--handler projector.handler.lambda_handler]
 [--cascade-handler projector.cascade.lambda_handler --cascade-checkpoint FILE]`. With a cascade handler, a
-second poller in the same process reads the same stream for it, with its own checkpoint, as the second
-event source mapping does on AWS (terraform/modules/projector/cascade.tf).
+second poller in the same process reads the same stream for it, with its own checkpoint, settings and
+filter (terraform/definitions/review_cascade.json), as the second event source mapping does on AWS
+(terraform/modules/projector/cascade.tf): only a listing's REMOVE records reach it.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.checkpoint import CheckpointStore
-from devstack.definitions import EsmSettings
+from devstack.definitions import CascadeDefinition, EsmSettings
 from devstack.esm import BatchRunner, Handler, Record
+from devstack.event_filter import record_filter
 from devstack.ttl import TTL_IDENTITY, ServiceDeletes, TtlSweeper
 from stackclient.lambda_wire import lambda_record
 
@@ -76,6 +78,7 @@ class StreamPoller:
         clock: Callable[[], float] = time.time,
         service_deletes: ServiceDeletes | None = None,
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+        record_filter: Callable[[Record], bool] | None = None,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -90,6 +93,8 @@ class StreamPoller:
         self.clock = clock
         self.service_deletes = service_deletes or ServiceDeletes()
         self.max_payload_bytes = max_payload_bytes
+        # The mapping's FilterCriteria (devstack/event_filter.py): unmatched records never reach the handler.
+        self.record_filter = record_filter
         self.stop_event = threading.Event()
         self.shards: dict[str, ShardState] = {}
         self._shards_listed_at = -math.inf
@@ -205,11 +210,16 @@ class StreamPoller:
                 return
             raise
         records = []
-        for raw in response.get("Records", []):
+        raws = response.get("Records", [])
+        for raw in raws:
             record = lambda_record(raw, self.stream_arn)
             if raw.get("eventName") == "REMOVE" and self.service_deletes.take(raw["dynamodb"]["Keys"]):
                 record["userIdentity"] = TTL_IDENTITY  # what DynamoDB sets on a TTL delete
-            records.append(record)
+            if self.record_filter is None or self.record_filter(record):
+                records.append(record)
+        if raws and not records and not state.buffer:
+            # Lambda moves past filtered-out records: with nothing pending, so does the checkpoint.
+            self.checkpoints.commit(self.stream_arn, state.shard_id, raws[-1]["dynamodb"]["SequenceNumber"])
         if records and not state.buffer:
             state.first_buffered_at = time.monotonic()
         state.buffer.extend(records)
@@ -341,11 +351,12 @@ def main(argv: list[str] | None = None) -> int:
         ).start()
     pollers = [poller]
     if args.cascade_handler:
+        definition = CascadeDefinition.load()
         cascade = StreamPoller(
             boto3.client("dynamodbstreams", endpoint_url=args.endpoint, region_name=args.region),
             stream_arn,
             load_handler(args.cascade_handler),
-            EsmSettings.from_definition(),
+            definition.settings,
             CheckpointStore(args.cascade_checkpoint),
             sqs_sender(
                 boto3.client("sqs", endpoint_url=args.endpoint, region_name=args.region),
@@ -354,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             region=args.region,
             poll_interval_s=args.poll_interval,
             function_timeout_s=args.function_timeout,
+            record_filter=record_filter(definition.filter_patterns),
         )
         pollers.append(cascade)
         threading.Thread(target=cascade.run, name="cascade", daemon=True).start()
