@@ -160,17 +160,19 @@ class StreamPoller:
         return handled
 
     def _poll_shard(self, state: ShardState) -> int:
+        # Records the filter dropped count as progress: a pass that read only those is not idle.
+        dropped = 0
         if not state.closed and len(state.buffer) < self.settings.batch_size:
-            self._read(state)
+            dropped = self._read(state)
         window = self.settings.maximum_batching_window_in_seconds
         due = len(state.buffer) >= self.settings.batch_size or (
             state.buffer and (state.closed or time.monotonic() - state.first_buffered_at >= window)
         )
-        handled = 0
+        handled = dropped
         if due:
             batch = self._take_batch(state)
             state.first_buffered_at = time.monotonic()
-            handled = self._deliver(state, batch)
+            handled += self._deliver(state, batch)
         if state.closed and not state.buffer:
             self.checkpoints.finish(self.stream_arn, state.shard_id)
         return handled
@@ -187,7 +189,8 @@ class StreamPoller:
         del state.buffer[: len(batch)]
         return batch
 
-    def _read(self, state: ShardState) -> None:
+    def _read(self, state: ShardState) -> int:
+        """Read the next records into the buffer; returns how many the filter dropped."""
         if state.iterator is None:
             state.iterator = self._iterator(state)
         try:
@@ -198,7 +201,7 @@ class StreamPoller:
             code = error.response["Error"]["Code"]
             if code == "ExpiredIteratorException":
                 state.iterator = None  # re-open from the checkpoint
-                return
+                return 0
             if code == "TrimmedDataAccessException":
                 log.error(
                     "shard %s: checkpoint is past the 24 h retention; records were lost", state.shard_id
@@ -207,7 +210,7 @@ class StreamPoller:
                 state.iterator = self.streams.get_shard_iterator(
                     StreamArn=self.stream_arn, ShardId=state.shard_id, ShardIteratorType="TRIM_HORIZON"
                 )["ShardIterator"]
-                return
+                return 0
             raise
         records = []
         raws = response.get("Records", [])
@@ -226,6 +229,7 @@ class StreamPoller:
         state.iterator = response.get("NextShardIterator")
         if state.iterator is None:
             state.closed = True
+        return len(raws) - len(records)
 
     def _deliver(self, state: ShardState, batch: list[Record]) -> int:
         runner = BatchRunner(

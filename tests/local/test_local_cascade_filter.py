@@ -179,3 +179,34 @@ def test_the_poller_hands_the_cascade_only_listing_removes_and_moves_past_the_re
     last = streams.get_records(ShardIterator=iterator)["Records"][-1]["dynamodb"]["SequenceNumber"]
     checkpoint = CheckpointStore(tmp_path / "cascade-checkpoint.json")
     assert checkpoint.sequence_number(stream_arn, shard["ShardId"]) == last
+
+
+def test_drain_reads_past_more_filtered_records_than_a_batch_holds(
+    moto_server: ChildServer, table: tuple[str, str], tmp_path: Path
+) -> None:
+    """Regression: a pass that read only filtered-out records counted as idle, so `drain` stopped before
+    the listing's REMOVE behind a few batches' worth of review writes."""
+    name, stream_arn = table
+    dynamodb = boto3.client("dynamodb", endpoint_url=moto_server.url)
+    listing = {"pk": {"S": "LISTING#busy"}, "sk": {"S": "LISTING"}, "version": {"N": "1"}}
+    dynamodb.put_item(TableName=name, Item=listing)
+    for n in range(3 * DEFINITION.settings.batch_size):
+        item = {"pk": {"S": "LISTING#busy"}, "sk": {"S": f"REVIEW#r{n:03d}"}, "version": {"N": "1"}}
+        dynamodb.put_item(TableName=name, Item=item)
+    dynamodb.delete_item(TableName=name, Key={"pk": {"S": "LISTING#busy"}, "sk": {"S": "LISTING"}})
+    seen: list[str] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.extend(r["eventName"] for r in event["Records"])
+        return {"batchItemFailures": []}
+
+    StreamPoller(
+        boto3.client("dynamodbstreams", endpoint_url=moto_server.url),
+        stream_arn,
+        handler,
+        DEFINITION.settings,
+        CheckpointStore(tmp_path / "cascade-checkpoint.json"),
+        lambda message: None,
+        record_filter=ACCEPTS,
+    ).drain()
+    assert seen == ["REMOVE"]
