@@ -5,7 +5,11 @@ the mapping's FilterCriteria, the local poller applies, and it agrees with the h
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +24,7 @@ from devstack.event_filter import UnsupportedFilter, matches, record_filter
 from devstack.poller import StreamPoller
 from devstack.servers import ChildServer
 from projector.cascade import listing_id_of
+from stackclient.stack import LOCAL_AWS_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 DEFINITION = CascadeDefinition.load()
@@ -210,3 +215,59 @@ def test_drain_reads_past_more_filtered_records_than_a_batch_holds(
         record_filter=ACCEPTS,
     ).drain()
     assert seen == ["REMOVE"]
+
+
+RECORDER = """
+import json, os
+
+
+def ignore(event, context):
+    return {"batchItemFailures": []}
+
+
+def record(event, context):
+    with open(os.environ["CASCADE_SEEN"], "a") as out:
+        for each in event["Records"]:
+            keys = each["dynamodb"]["Keys"]
+            out.write(json.dumps([each["eventName"], keys["pk"]["S"], keys["sk"]["S"]]) + "\\n")
+    return {"batchItemFailures": []}
+"""
+
+
+def test_the_poller_process_filters_its_cascade_consumer(
+    moto_server: ChildServer, table: tuple[str, str], tmp_path: Path
+) -> None:
+    """`python -m devstack.poller --cascade-handler ...` (how the local stack runs it) gives the cascade
+    only listing REMOVEs, while the projector's consumer still gets every record."""
+    name, _ = table
+    (tmp_path / "recorder.py").write_text(RECORDER)
+    seen = tmp_path / "seen.jsonl"
+    queue = boto3.client("sqs", endpoint_url=moto_server.url).create_queue(QueueName=name)["QueueUrl"]
+    env = {**os.environ, **LOCAL_AWS_ENV, "CASCADE_SEEN": str(seen)}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(REPO), env.get("PYTHONPATH", "")])
+    argv = [sys.executable, "-m", "devstack.poller", "--endpoint", moto_server.url, "--table", name]
+    argv += ["--checkpoint", str(tmp_path / "checkpoint.json"), "--on-failure-queue-url", queue]
+    argv += ["--handler", "recorder.ignore", "--cascade-handler", "recorder.record"]
+    argv += ["--cascade-checkpoint", str(tmp_path / "cascade.json"), "--ttl-sweep-interval", "0"]
+    process = subprocess.Popen(
+        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        assert json.loads(process.stdout.readline())["poller"] == "ready"
+        dynamodb = boto3.client("dynamodb", endpoint_url=moto_server.url)
+        for sk in ("LISTING", "REVIEW#ann", "REVIEW#bob"):
+            dynamodb.put_item(
+                TableName=name, Item={"pk": {"S": "LISTING#p"}, "sk": {"S": sk}, "version": {"N": "1"}}
+            )
+        dynamodb.delete_item(TableName=name, Key={"pk": {"S": "LISTING#p"}, "sk": {"S": "REVIEW#ann"}})
+        dynamodb.delete_item(TableName=name, Key={"pk": {"S": "LISTING#p"}, "sk": {"S": "LISTING"}})
+        deadline = time.monotonic() + 20
+        while not (seen.exists() and seen.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # time for anything else to arrive that should not
+        lines = [json.loads(line) for line in seen.read_text().splitlines()] if seen.exists() else []
+        assert lines == [["REMOVE", "LISTING#p", "LISTING"]]
+    finally:
+        process.terminate()
+        process.wait(10)
