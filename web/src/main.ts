@@ -409,9 +409,10 @@ async function moreReviews(): Promise<void> {
   }
 }
 
-function reviewOutcome(kind: 'ok' | 'error', text: string): void {
+function reviewOutcome(kind: 'ok' | 'error', text: string, errorType?: string): void {
   reviewMessage.className = `message ${kind}`;
   reviewMessage.dataset.kind = kind;
+  reviewMessage.dataset.errorType = errorType ?? ''; // lets tests tell an AlreadyExistsError apart
   show(reviewMessage, text);
 }
 
@@ -432,8 +433,7 @@ async function addReview(event: SubmitEvent): Promise<void> {
     if (failure instanceof ReviewFormError) reviewOutcome('error', failure.message);
     else {
       const error = toApiError(failure);
-      reviewOutcome('error', reviewErrorText(error) ?? describe(error));
-      reviewMessage.dataset.errorType = error.errorType;
+      reviewOutcome('error', reviewErrorText(error) ?? describe(error), error.errorType);
     }
   } finally {
     submit.disabled = false;
@@ -449,7 +449,7 @@ async function deleteReview(review: Review): Promise<void> {
     reviewOutcome('ok', `Deleted the review by ${review.author}.`);
   } catch (failure) {
     const error = toApiError(failure);
-    reviewOutcome('error', reviewErrorText(error) ?? describe(error));
+    reviewOutcome('error', reviewErrorText(error) ?? describe(error), error.errorType);
   }
 }
 
