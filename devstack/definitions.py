@@ -50,6 +50,20 @@ class EsmSettings:
         return cls(**known)
 
 
+@dataclass(frozen=True)
+class CascadeDefinition:
+    """The review cascade's event source mapping: its settings and filter patterns
+    (`review_cascade.json`, which terraform/modules/projector/cascade.tf deploys)."""
+
+    settings: EsmSettings
+    filter_patterns: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def load(cls, data: dict[str, Any] | None = None) -> CascadeDefinition:
+        data = load_definition("review_cascade") if data is None else data
+        return cls(EsmSettings.from_definition(data["stream_mapping"]), tuple(data["filter_patterns"]))
+
+
 def create_table_request(table_name: str, table: dict[str, Any] | None = None) -> dict[str, Any]:
     """The DynamoDB `CreateTable` arguments that `table.json` describes (keys, GSIs, billing, stream)."""
     table = load_definition("table") if table is None else table

@@ -9,8 +9,9 @@ bisect and discard rules and commits the durable checkpoint.
 Run it as a process: `python -m devstack.poller --endpoint URL --table NAME --checkpoint FILE
 --on-failure-queue-url URL [--handler projector.handler.lambda_handler]
 [--cascade-handler projector.cascade.lambda_handler --cascade-checkpoint FILE]`. With a cascade handler, a
-second poller in the same process reads the same stream for it, with its own checkpoint, as the second
-event source mapping does on AWS (terraform/modules/projector/cascade.tf).
+second poller in the same process reads the same stream for it, with its own checkpoint, settings and
+filter (terraform/definitions/review_cascade.json), as the second event source mapping does on AWS
+(terraform/modules/projector/cascade.tf): only a listing's REMOVE records reach it.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.checkpoint import CheckpointStore
-from devstack.definitions import EsmSettings
+from devstack.definitions import CascadeDefinition, EsmSettings
 from devstack.esm import BatchRunner, Handler, Record
+from devstack.event_filter import record_filter
 from devstack.ttl import TTL_IDENTITY, ServiceDeletes, TtlSweeper
 from stackclient.lambda_wire import lambda_record
 
@@ -76,6 +78,7 @@ class StreamPoller:
         clock: Callable[[], float] = time.time,
         service_deletes: ServiceDeletes | None = None,
         max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+        record_filter: Callable[[Record], bool] | None = None,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -90,6 +93,8 @@ class StreamPoller:
         self.clock = clock
         self.service_deletes = service_deletes or ServiceDeletes()
         self.max_payload_bytes = max_payload_bytes
+        # The mapping's FilterCriteria (devstack/event_filter.py): unmatched records never reach the handler.
+        self.record_filter = record_filter
         self.stop_event = threading.Event()
         self.shards: dict[str, ShardState] = {}
         self._shards_listed_at = -math.inf
@@ -155,17 +160,19 @@ class StreamPoller:
         return handled
 
     def _poll_shard(self, state: ShardState) -> int:
+        # Records the filter dropped count as progress: a pass that read only those is not idle.
+        dropped = 0
         if not state.closed and len(state.buffer) < self.settings.batch_size:
-            self._read(state)
+            dropped = self._read(state)
         window = self.settings.maximum_batching_window_in_seconds
         due = len(state.buffer) >= self.settings.batch_size or (
             state.buffer and (state.closed or time.monotonic() - state.first_buffered_at >= window)
         )
-        handled = 0
+        handled = dropped
         if due:
             batch = self._take_batch(state)
             state.first_buffered_at = time.monotonic()
-            handled = self._deliver(state, batch)
+            handled += self._deliver(state, batch)
         if state.closed and not state.buffer:
             self.checkpoints.finish(self.stream_arn, state.shard_id)
         return handled
@@ -182,7 +189,8 @@ class StreamPoller:
         del state.buffer[: len(batch)]
         return batch
 
-    def _read(self, state: ShardState) -> None:
+    def _read(self, state: ShardState) -> int:
+        """Read the next records into the buffer; returns how many the filter dropped."""
         if state.iterator is None:
             state.iterator = self._iterator(state)
         try:
@@ -193,7 +201,7 @@ class StreamPoller:
             code = error.response["Error"]["Code"]
             if code == "ExpiredIteratorException":
                 state.iterator = None  # re-open from the checkpoint
-                return
+                return 0
             if code == "TrimmedDataAccessException":
                 log.error(
                     "shard %s: checkpoint is past the 24 h retention; records were lost", state.shard_id
@@ -202,20 +210,26 @@ class StreamPoller:
                 state.iterator = self.streams.get_shard_iterator(
                     StreamArn=self.stream_arn, ShardId=state.shard_id, ShardIteratorType="TRIM_HORIZON"
                 )["ShardIterator"]
-                return
+                return 0
             raise
         records = []
-        for raw in response.get("Records", []):
+        raws = response.get("Records", [])
+        for raw in raws:
             record = lambda_record(raw, self.stream_arn)
             if raw.get("eventName") == "REMOVE" and self.service_deletes.take(raw["dynamodb"]["Keys"]):
                 record["userIdentity"] = TTL_IDENTITY  # what DynamoDB sets on a TTL delete
-            records.append(record)
+            if self.record_filter is None or self.record_filter(record):
+                records.append(record)
+        if raws and not records and not state.buffer:
+            # Lambda moves past filtered-out records: with nothing pending, so does the checkpoint.
+            self.checkpoints.commit(self.stream_arn, state.shard_id, raws[-1]["dynamodb"]["SequenceNumber"])
         if records and not state.buffer:
             state.first_buffered_at = time.monotonic()
         state.buffer.extend(records)
         state.iterator = response.get("NextShardIterator")
         if state.iterator is None:
             state.closed = True
+        return len(raws) - len(records)
 
     def _deliver(self, state: ShardState, batch: list[Record]) -> int:
         runner = BatchRunner(
@@ -341,11 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         ).start()
     pollers = [poller]
     if args.cascade_handler:
+        definition = CascadeDefinition.load()
         cascade = StreamPoller(
             boto3.client("dynamodbstreams", endpoint_url=args.endpoint, region_name=args.region),
             stream_arn,
             load_handler(args.cascade_handler),
-            EsmSettings.from_definition(),
+            definition.settings,
             CheckpointStore(args.cascade_checkpoint),
             sqs_sender(
                 boto3.client("sqs", endpoint_url=args.endpoint, region_name=args.region),
@@ -354,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             region=args.region,
             poll_interval_s=args.poll_interval,
             function_timeout_s=args.function_timeout,
+            record_filter=record_filter(definition.filter_patterns),
         )
         pollers.append(cascade)
         threading.Thread(target=cascade.run, name="cascade", daemon=True).start()

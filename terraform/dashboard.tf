@@ -42,14 +42,18 @@ locals {
         metrics = [
           ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", module.projector.dead_letter_queue_name, { stat = "Maximum", label = "dead-letter (poison records)" }],
           ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", module.projector.on_failure_queue_name, { stat = "Maximum", label = "on-failure (batch metadata)" }],
+          # Listings whose orphaned reviews the cascade gave up on (modules/projector/cascade.tf).
+          ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", module.projector.cascade_on_failure_queue_name, { stat = "Maximum", label = "review cascade on-failure" }],
         ]
       },
       {
-        title = "Projector errors and throttles"
+        title = "Errors and throttles: projector, tombstone purge, review cascade"
         metrics = [
           ["AWS/Lambda", "Errors", "FunctionName", module.projector.function_name, { stat = "Sum", label = "projector errors" }],
           ["AWS/Lambda", "Throttles", "FunctionName", module.projector.function_name, { stat = "Sum", label = "projector throttles" }],
           ["AWS/Lambda", "Errors", "FunctionName", module.projector.purge_function_name, { stat = "Sum", label = "tombstone purge errors" }],
+          ["AWS/Lambda", "Errors", "FunctionName", module.projector.cascade_function_name, { stat = "Sum", label = "review cascade errors" }],
+          ["AWS/Lambda", "IteratorAge", "FunctionName", module.projector.cascade_function_name, { stat = "Maximum", label = "review cascade iterator age (ms)" }],
         ]
       },
       {

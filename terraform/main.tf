@@ -39,9 +39,12 @@ module "projector" {
   # The scheduled tombstone purge (modules/projector/purge.tf).
   tombstone_purge_schedule = var.projector.tombstone_purge_schedule
   tombstone_purge_enabled  = var.projector.tombstone_purge_enabled
-  kms_key_arn              = var.kms_key_arn
-  log_retention_days       = var.log_retention_days
-  alarms                   = { actions = var.alarm_actions }
+  # The review cascade (modules/projector/cascade.tf): deletes a deleted listing's remaining reviews.
+  review_cascade_timeout = var.projector.review_cascade_timeout
+  review_cascade_enabled = var.projector.review_cascade_enabled
+  kms_key_arn            = var.kms_key_arn
+  log_retention_days     = var.log_retention_days
+  alarms                 = { actions = var.alarm_actions }
   search = {
     endpoint     = module.search.endpoint
     auth         = module.search.auth

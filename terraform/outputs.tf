@@ -66,6 +66,15 @@ output "tombstone_purge" {
   }
 }
 
+output "review_cascade" {
+  description = "The review cascade (deletes a deleted listing's remaining reviews): function name, role, and the on-failure queue of batches it gave up on."
+  value = {
+    function_name        = module.projector.cascade_function_name
+    role_arn             = module.projector.cascade_role_arn
+    on_failure_queue_url = module.projector.cascade_on_failure_queue_url
+  }
+}
+
 output "api_search_role_arn" {
   description = "Map this role to a read-only role in OpenSearch fine-grained access control (see README)."
   value       = module.api.search_role_arn

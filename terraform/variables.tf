@@ -109,7 +109,8 @@ variable "projector" {
     maximum_record_age_in_seconds, bisect_batch_on_function_error, parallelization_factor,
     starting_position; unset fields come from definitions/stream_mapping.json); the tombstone purge:
     tombstone_retention_hours (> 24, the stream's retention), tombstone_purge_schedule (EventBridge rate()
-    or cron()), tombstone_purge_enabled (false pauses it); projection_signal_enabled (default true: publish
+    or cron()), tombstone_purge_enabled (false pauses it); the review cascade: review_cascade_timeout
+    (seconds, 30-900), review_cascade_enabled (false pauses its mapping); projection_signal_enabled (default true: publish
     onListingProjected after each batch). modules/projector types and validates every
     field; a bad value is reported at this stack's module call.
   EOT
@@ -124,6 +125,9 @@ variable "projector" {
     tombstone_retention_hours = optional(number)
     tombstone_purge_schedule  = optional(string)
     tombstone_purge_enabled   = optional(bool)
+    # The review cascade (modules/projector/cascade.tf): its timeout, and false to pause its mapping.
+    review_cascade_timeout = optional(number)
+    review_cascade_enabled = optional(bool)
     # The projection signal (onListingProjected) after each batch; false turns it off.
     projection_signal_enabled = optional(bool, true)
   })

@@ -42,6 +42,9 @@ run "dashboard_shows_what_an_operator_looks_at_first" {
       "AWS/Lambda/Errors FunctionName=cqrs-stack-projector-purge",
       "AWS/SQS/ApproximateNumberOfMessagesVisible QueueName=cqrs-stack-projector-dead-letter",
       "AWS/SQS/ApproximateNumberOfMessagesVisible QueueName=cqrs-stack-projector-on-failure",
+      "AWS/SQS/ApproximateNumberOfMessagesVisible QueueName=cqrs-stack-projector-cascade-on-failure",
+      "AWS/Lambda/Errors FunctionName=cqrs-stack-projector-cascade",
+      "AWS/Lambda/IteratorAge FunctionName=cqrs-stack-projector-cascade",
       "AWS/AppSync/4XXError GraphQLAPIId=abcdefghijklmnopqrstuvwxyz",
       "AWS/AppSync/5XXError GraphQLAPIId=abcdefghijklmnopqrstuvwxyz",
       "AWS/AppSync/Latency GraphQLAPIId=abcdefghijklmnopqrstuvwxyz",
@@ -53,7 +56,7 @@ run "dashboard_shows_what_an_operator_looks_at_first" {
           for line in widget.properties.metrics : "${line[0]}/${line[1]} ${join(" ", [for i in range(2, length(line) - 1, 2) : "${line[i]}=${line[i + 1]}"])}"
         ]
     ])))) == 0
-    error_message = "the dashboard must graph projection lag, iterator age, bulk latency, the outcomes, the signals, both queues, errors and throttles, AppSync 4xx/5xx/latency and the domain's health and indexing rate, each with this stack's dimensions"
+    error_message = "the dashboard must graph projection lag, iterator age, bulk latency, the outcomes, the signals, every queue (the review cascade's too), errors and throttles, AppSync 4xx/5xx/latency and the domain's health and indexing rate, each with this stack's dimensions"
   }
 
   assert {

@@ -87,6 +87,48 @@ run "stack_is_wired_and_secure" {
   }
 }
 
+# The review cascade deletes in the table the API writes; nothing else of the stack gets those rights.
+run "review_cascade_is_wired_to_the_stacks_table" {
+  command = apply
+
+  assert {
+    condition = (
+      output.review_cascade.function_name == "cqrs-stack-projector-cascade" &&
+      output.review_cascade.role_arn == module.projector.cascade_role_arn &&
+      startswith(output.review_cascade.on_failure_queue_url, "https://sqs.")
+    )
+    error_message = "the stack must expose the review cascade's function, role and on-failure queue"
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(module.projector.iam_policies.cascade).Statement : s.Resource if s.Sid == "DeleteOrphanedReviews"]) == ["arn:aws:dynamodb:eu-west-1:111122223333:table/cqrs-stack-table"]
+    error_message = "the cascade may delete in the stack's table only"
+  }
+
+  assert {
+    condition     = [for p in module.projector.cascade_event_source_mapping.filter_patterns : jsondecode(p).eventName] == [["REMOVE"]]
+    error_message = "the cascade's mapping must be filtered to REMOVE records"
+  }
+
+  assert {
+    condition     = !anytrue([for s in jsondecode(module.projector.iam_policies.projector).Statement : contains(s.Action, "dynamodb:DeleteItem")])
+    error_message = "the projector's role stays read-only on the table"
+  }
+}
+
+run "review_cascade_follows_the_projector_settings" {
+  command = plan
+
+  variables {
+    projector = { review_cascade_enabled = false, review_cascade_timeout = 120 }
+  }
+
+  assert {
+    condition     = module.projector.cascade_event_source_mapping.enabled == false
+    error_message = "review_cascade_enabled must reach the cascade's mapping"
+  }
+}
+
 # The root refuses Serverless (variables.tf): tests/serverless.tftest.hcl holds the refusal's tests, and
 # modules/search keeps testing the collection variant itself.
 

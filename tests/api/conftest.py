@@ -18,7 +18,8 @@ from apikit import API_KEY, TOKEN_SECRET, Api
 
 from devstack.appsync.tls import LocalTLS, create_local_tls
 from devstack.checkpoint import CheckpointStore
-from devstack.definitions import EsmSettings
+from devstack.definitions import CascadeDefinition, EsmSettings
+from devstack.event_filter import record_filter
 from devstack.poller import StreamPoller
 from devstack.resources import create_resources
 from devstack.servers import ChildServer, free_port, start_osmem
@@ -84,6 +85,7 @@ def api(
     from projector.transport import Transport
 
     url, table = endpoint_process
+    cascade_mapping = CascadeDefinition.load()
     dlq = boto3.client("sqs", endpoint_url=moto_server.url).create_queue(QueueName=f"{table}-dlq")["QueueUrl"]
     ensure_indices(Transport(api_osmem.url, "none", "us-east-1"))
     dynamodb = boto3.client("dynamodb", endpoint_url=moto_server.url)
@@ -102,9 +104,10 @@ def api(
             boto3.client("dynamodbstreams", endpoint_url=moto_server.url),
             stream_arn,
             cascade.lambda_handler,
-            EsmSettings.from_definition(),
+            cascade_mapping.settings,
             CheckpointStore(Path(scratch) / "cascade-checkpoint.json"),
             lambda message: None,
+            record_filter=record_filter(cascade_mapping.filter_patterns),  # as deployed: listing REMOVEs only
         )
         api.session.verify = str(api_tls.ca_file)
         # Else REQUESTS_CA_BUNDLE, when set, overrides the session's `verify` (a requests quirk).

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from tfkit import Terraform
 
+from devstack.definitions import CascadeDefinition
 from devstack.servers import ChildServer
 
 # The shared fixture runs every Terraform command once; on a busy machine that outlasts pytest's 600 s.
@@ -140,7 +141,15 @@ def test_queues_are_encrypted(applied: dict[str, Any], moto_server: ChildServer)
 def test_alarms_exist(applied: dict[str, Any], moto_server: ChildServer) -> None:
     alarms = client("cloudwatch", moto_server).describe_alarms(AlarmNamePrefix=applied["function_name"])
     names = {alarm["AlarmName"].removeprefix(applied["function_name"]) for alarm in alarms["MetricAlarms"]}
-    assert names == {"-iterator-age", "-errors", "-dead-letter-depth", "-on-failure-depth", "-purge-errors"}
+    assert names == {
+        "-iterator-age",
+        "-errors",
+        "-dead-letter-depth",
+        "-on-failure-depth",
+        "-purge-errors",
+        "-cascade-iterator-age",
+        "-cascade-on-failure-depth",
+    }
 
 
 def test_tombstone_purge_runs_on_its_schedule(applied: dict[str, Any], moto_server: ChildServer) -> None:
@@ -170,6 +179,52 @@ def test_purge_role_is_its_own_and_least_privilege(applied: dict[str, Any], moto
     ]
     actions = {action for statement in document["Statement"] for action in statement["Action"]}
     assert actions == {"es:ESHttpGet", "es:ESHttpPost", "logs:CreateLogStream", "logs:PutLogEvents"}
+    resources = [resource for statement in document["Statement"] for resource in statement["Resource"]]
+    assert "*" not in resources and all(resource.startswith("arn:aws:") for resource in resources)
+
+
+def test_review_cascade_mapping_is_filtered_to_listing_removes(
+    applied: dict[str, Any], moto_server: ChildServer
+) -> None:
+    lambda_client = client("lambda", moto_server)
+    config = lambda_client.get_function_configuration(FunctionName=applied["cascade_function_name"])
+    assert config["Handler"] == "projector.cascade.lambda_handler"
+    assert config["Environment"]["Variables"]["TABLE_NAME"] == applied["table_name"]
+    mappings = [
+        m
+        for m in lambda_client.list_event_source_mappings()["EventSourceMappings"]
+        if m["FunctionArn"] == config["FunctionArn"]
+    ]
+    assert len(mappings) == 1
+    [mapping] = mappings
+    stream_arn = client("dynamodb", moto_server).describe_table(TableName=applied["table_name"])["Table"][
+        "LatestStreamArn"
+    ]
+    assert mapping["EventSourceArn"] == stream_arn
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True and mapping["MaximumRetryAttempts"] == 10
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert patterns == list(CascadeDefinition.load().filter_patterns)
+    on_failure = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert on_failure.endswith(":" + applied["cascade_on_failure_queue_url"].rsplit("/", 1)[1])
+
+
+def test_review_cascade_role_may_only_delete_in_the_table(
+    applied: dict[str, Any], moto_server: ChildServer
+) -> None:
+    iam = client("iam", moto_server)
+    assert applied["cascade_role_name"] not in (applied["role_name"], applied["purge_role_name"])
+    document = iam.get_role_policy(RoleName=applied["cascade_role_name"], PolicyName="review-cascade")[
+        "PolicyDocument"
+    ]
+    by_sid = {statement["Sid"]: statement for statement in document["Statement"]}
+    assert by_sid["DeleteOrphanedReviews"]["Action"] == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+    ]
+    [table_arn] = by_sid["DeleteOrphanedReviews"]["Resource"]
+    assert table_arn.endswith(f":table/{applied['table_name']}")
     resources = [resource for statement in document["Statement"] for resource in statement["Resource"]]
     assert "*" not in resources and all(resource.startswith("arn:aws:") for resource in resources)
 

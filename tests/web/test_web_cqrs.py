@@ -141,3 +141,13 @@ def test_the_writer_sees_its_projection_signal_and_the_other_user_the_change(
     refreshes search; bob sees her create and edit live."""
     counts = run_browser_test("signal", {"PAGE_URL": served_page.url, **_tls_env(stack_info)})
     assert counts["pass"] == 1
+
+
+def test_reviews_are_paged_one_per_user_and_deletable_by_the_listings_owner(
+    served_page: PageServer, stack_info: dict[str, Any]
+) -> None:
+    """A seeded listing's reviews a page at a time; bob reviews alice's new listing once (a second review is
+    an AlreadyExistsError the page names); alice, its owner, deletes bob's review."""
+    env = {"PAGE_URL": served_page.url, "SEED_LIMIT": str(SEED_LIMIT), **_tls_env(stack_info)}
+    counts = run_browser_test("reviews", env)
+    assert counts["pass"] == 2

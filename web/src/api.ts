@@ -30,6 +30,22 @@ export interface Listing {
   distanceKm?: number | null;
 }
 
+export interface Review {
+  id: string;
+  listingId: string;
+  rating: number;
+  text: string;
+  author: string;
+  createdAt: string;
+  version: string;
+}
+
+/** One page of `Listing.reviews(limit, nextToken)`; `nextToken` null on the last page. */
+export interface ReviewPage {
+  items: Review[];
+  nextToken: string | null;
+}
+
 export interface ListingFields {
   title: string;
   description: string;
@@ -91,6 +107,15 @@ const GET = `query Get($id: ID!) { getListing(id: $id) { ${LISTING_FIELDS} } }`;
 const CREATE = `mutation Create($input: CreateListingInput!) { createListing(input: $input) { ${LISTING_FIELDS} } }`;
 const UPDATE = `mutation Update($input: UpdateListingInput!) { updateListing(input: $input) { ${LISTING_FIELDS} } }`;
 const DELETE = `mutation Delete($input: DeleteListingInput!) { deleteListing(input: $input) { ${LISTING_FIELDS} } }`;
+
+// Reviews are a field of the listing, paged (schema/schema.graphql `Listing.reviews`): getListing reads the
+// listing and one page of its reviews; the next page is the same query with the page's nextToken.
+const REVIEW_FIELDS = 'id listingId rating text author createdAt version';
+const REVIEWS = `query Reviews($id: ID!, $limit: Int, $nextToken: String) {
+  getListing(id: $id) { ${LISTING_FIELDS} reviews(limit: $limit, nextToken: $nextToken) { items { ${REVIEW_FIELDS} } nextToken } }
+}`;
+const ADD_REVIEW = `mutation AddReview($input: AddReviewInput!) { addReview(input: $input) { ${REVIEW_FIELDS} } }`;
+const DELETE_REVIEW = `mutation DeleteReview($input: DeleteReviewInput!) { deleteReview(input: $input) { ${REVIEW_FIELDS} } }`;
 
 /** An API failure with AppSync's errorType (ConflictError, ValidationError, ...) or NetworkError. */
 export class ApiError extends Error {
@@ -217,6 +242,36 @@ export class Api {
 
   async get(id: string): Promise<Listing | null> {
     return (await call<{ getListing: Listing | null }>(this.client, GET, { id }, this.readMode())).getListing;
+  }
+
+  /** The listing (a consistent read) with one page of its reviews; null when the listing does not exist. */
+  async reviews(
+    id: string,
+    limit: number,
+    nextToken: string | null = null,
+  ): Promise<{ listing: Listing; page: ReviewPage } | null> {
+    const variables = { id, limit, ...(nextToken ? { nextToken } : {}) };
+    const data = await call<{ getListing: (Listing & { reviews: ReviewPage | null }) | null }>(
+      this.client,
+      REVIEWS,
+      variables,
+      this.readMode(),
+    );
+    if (!data.getListing) return null;
+    const { reviews, ...listing } = data.getListing;
+    return { listing, page: reviews ?? { items: [], nextToken: null } };
+  }
+
+  /** One review per author per listing: a second one is an AlreadyExistsError. */
+  async addReview(listingId: string, rating: number, text: string): Promise<Review> {
+    const input = { listingId, rating, text };
+    return (await call<{ addReview: Review }>(this.client, ADD_REVIEW, { input }, 'userPool')).addReview;
+  }
+
+  /** The review's author or the listing's owner may delete it. */
+  async deleteReview(review: Review): Promise<Review> {
+    const input = { listingId: review.listingId, id: review.id, expectedVersion: review.version };
+    return (await call<{ deleteReview: Review }>(this.client, DELETE_REVIEW, { input }, 'userPool')).deleteReview;
   }
 
   async create(fields: ListingFields): Promise<Listing> {

@@ -3,13 +3,14 @@ import './style.css';
 import { CONNECTION_STATE_CHANGE, ConnectionState } from 'aws-amplify/api';
 import { Hub } from 'aws-amplify/utils';
 import { Api, ApiError, CATEGORIES, toApiError } from './api';
-import type { Category, Listing, SearchInput, SearchResult, SearchSort } from './api';
+import type { Category, Listing, Review, SearchInput, SearchResult, SearchSort } from './api';
 import { type Authenticator, type User, configureAmplify } from './auth';
 import { loadConfig } from './config';
 import { byId, el, show } from './dom';
 import { FormError, fillListing, readListing } from './form';
 import { type CatchUp, SignalBox, type Target, waitForSearch } from './sync';
-import { card, categoryFacets, priceFacets } from './view';
+import { REVIEW_PAGE_SIZE, ReviewFormError, appendPage, mayDeleteReview, readReview, reviewErrorText } from './reviews';
+import { card, categoryFacets, priceFacets, reviewItem } from './view';
 
 const PAGE_SIZE = 10;
 
@@ -22,6 +23,9 @@ const state = {
   nextToken: null as string | null,
   editing: null as Listing | null,
   searchRun: 0, // only the newest search may render
+  // The reviews panel: the listing as last read (consistently), the reviews shown, the next page's token.
+  reviewing: null as { listing: Listing; items: Review[]; nextToken: string | null } | null,
+  reviewsRun: 0, // only the newest reviews read may render
   syncRun: 0, // only the newest write may update the sync banner
 };
 
@@ -75,7 +79,12 @@ function mine(listing: Listing): boolean {
 }
 
 function renderResults(): void {
-  const actions = { mine, edit: (l: Listing) => void startEdit(l), remove: (l: Listing) => void remove(l) };
+  const actions = {
+    mine,
+    edit: (l: Listing) => void startEdit(l),
+    remove: (l: Listing) => void remove(l),
+    reviews: (l: Listing) => void openReviews(l.id),
+  };
   byId('results').replaceChildren(...state.items.map((listing) => card(listing, actions)));
   byId('summary').textContent =
     state.total === 0 ? 'No listings match.' : `${state.total} listings · showing ${state.items.length}`;
@@ -334,12 +343,123 @@ async function remove(listing: Listing): Promise<void> {
   }
 }
 
+const reviewsPanel = byId('reviews-panel');
+const reviewForm = byId<HTMLFormElement>('review-form');
+const reviewMessage = byId('review-message');
+
+function renderReviews(): void {
+  const current = state.reviewing;
+  reviewsPanel.hidden = current === null;
+  if (!current) return;
+  const identities = state.user?.identities ?? [];
+  reviewsPanel.dataset.listing = current.listing.id;
+  byId('reviews-title').textContent = `Reviews of “${current.listing.title}”`;
+  byId('review-list').replaceChildren(
+    ...current.items.map((review) =>
+      reviewItem(review, mayDeleteReview(review, current.listing, identities), (r) => void deleteReview(r)),
+    ),
+  );
+  byId('reviews-summary').textContent = current.items.length === 0 ? 'No reviews yet.' : `Showing ${current.items.length}`;
+  byId('more-reviews').hidden = current.nextToken === null;
+  reviewForm.hidden = state.user === null;
+  byId('review-hint').hidden = state.user !== null;
+}
+
+/** The listing's first page of reviews, from a consistent read (getListing). */
+async function openReviews(id: string): Promise<void> {
+  const run = ++state.reviewsRun;
+  show(byId('reviews-error'), null);
+  show(reviewMessage, null);
+  try {
+    const found = await api.reviews(id, REVIEW_PAGE_SIZE);
+    if (run !== state.reviewsRun) return;
+    if (!found) {
+      state.reviewing = null;
+      renderReviews();
+      message('error', 'That listing no longer exists; search will drop it shortly.');
+      return;
+    }
+    state.reviewing = { listing: found.listing, items: found.page.items, nextToken: found.page.nextToken };
+    renderReviews();
+    reviewsPanel.scrollIntoView({ block: 'nearest' });
+  } catch (failure) {
+    if (run === state.reviewsRun) show(byId('reviews-error'), describe(toApiError(failure)));
+  } finally {
+    if (run === state.reviewsRun) document.body.dataset.reviewReads = String(run); // lets tests wait
+  }
+}
+
+async function moreReviews(): Promise<void> {
+  const current = state.reviewing;
+  if (!current?.nextToken) return;
+  const run = ++state.reviewsRun;
+  try {
+    const found = await api.reviews(current.listing.id, REVIEW_PAGE_SIZE, current.nextToken);
+    if (run !== state.reviewsRun || state.reviewing !== current) return;
+    if (!found) {
+      show(byId('reviews-error'), 'That listing no longer exists.');
+      return;
+    }
+    state.reviewing = { listing: found.listing, items: appendPage(current.items, found.page), nextToken: found.page.nextToken };
+    renderReviews();
+  } catch (failure) {
+    if (run === state.reviewsRun) show(byId('reviews-error'), describe(toApiError(failure)));
+  } finally {
+    if (run === state.reviewsRun) document.body.dataset.reviewReads = String(run);
+  }
+}
+
+function reviewOutcome(kind: 'ok' | 'error', text: string, errorType?: string): void {
+  reviewMessage.className = `message ${kind}`;
+  reviewMessage.dataset.kind = kind;
+  reviewMessage.dataset.errorType = errorType ?? ''; // lets tests tell an AlreadyExistsError apart
+  show(reviewMessage, text);
+}
+
+async function addReview(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  const current = state.reviewing;
+  if (!current) return;
+  const submit = byId<HTMLButtonElement>('add-review');
+  submit.disabled = true;
+  show(reviewMessage, null);
+  try {
+    const { rating, text } = readReview(reviewForm);
+    const added = await api.addReview(current.listing.id, rating, text);
+    reviewForm.reset();
+    await openReviews(current.listing.id); // the review in its place among the others, from a consistent read
+    reviewOutcome('ok', `Thanks: your review (${added.rating} of 5) is saved.`);
+  } catch (failure) {
+    if (failure instanceof ReviewFormError) reviewOutcome('error', failure.message);
+    else {
+      const error = toApiError(failure);
+      reviewOutcome('error', reviewErrorText(error) ?? describe(error), error.errorType);
+    }
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+async function deleteReview(review: Review): Promise<void> {
+  if (!window.confirm(`Delete the review by ${review.author}?`)) return;
+  show(reviewMessage, null);
+  try {
+    await api.deleteReview(review);
+    await openReviews(review.listingId);
+    reviewOutcome('ok', `Deleted the review by ${review.author}.`);
+  } catch (failure) {
+    const error = toApiError(failure);
+    reviewOutcome('error', reviewErrorText(error) ?? describe(error), error.errorType);
+  }
+}
+
 function renderUser(auth: Authenticator): void {
   const signedIn = state.user !== null;
   byId('signin').hidden = signedIn;
   byId('signedin').hidden = !signedIn;
   byId('me').textContent = state.user?.username ?? '';
   byId('editor-hint').hidden = signedIn;
+  renderReviews(); // delete buttons and the review form follow the user
   for (const control of Array.from(listingForm.elements) as HTMLInputElement[]) control.disabled = !signedIn;
   const select = byId<HTMLSelectElement>('signin-user');
   select.hidden = auth.kind !== 'local';
@@ -363,6 +483,12 @@ function wire(auth: Authenticator): void {
     void runSearch();
   });
   listingForm.addEventListener('submit', (event) => void save(event));
+  reviewForm.addEventListener('submit', (event) => void addReview(event));
+  byId('more-reviews').addEventListener('click', () => void moreReviews());
+  byId('close-reviews').addEventListener('click', () => {
+    state.reviewing = null;
+    renderReviews();
+  });
   byId('cancel-edit').addEventListener('click', () => {
     setEditing(null);
     show(formMessage, null);

@@ -1,5 +1,5 @@
 // Rendering of search results and facets; no state here.
-import type { Listing, SearchResult } from './api';
+import type { Listing, Review, SearchResult } from './api';
 import { CATEGORIES } from './api';
 import { el } from './dom';
 
@@ -15,6 +15,7 @@ export interface CardActions {
   mine: (listing: Listing) => boolean;
   edit: (listing: Listing) => void;
   remove: (listing: Listing) => void;
+  reviews: (listing: Listing) => void;
 }
 
 export function card(listing: Listing, actions: CardActions): HTMLLIElement {
@@ -28,6 +29,7 @@ export function card(listing: Listing, actions: CardActions): HTMLLIElement {
         button('Delete', 'delete danger', () => actions.remove(listing)),
       )
     : null;
+  const reviews = button('Reviews', 'link show-reviews', () => actions.reviews(listing));
   return el(
     'li',
     {
@@ -53,7 +55,20 @@ export function card(listing: Listing, actions: CardActions): HTMLLIElement {
       { class: 'muted small' },
       `by ${actions.mine(listing) ? 'you' : listing.owner} · version ${listing.version} · updated ${new Date(listing.updatedAt).toLocaleString()}`,
     ),
+    reviews,
     buttons,
+  );
+}
+
+/** One review; a delete button when the user may delete it (its author, or the listing's owner). */
+export function reviewItem(review: Review, canDelete: boolean, onDelete: (review: Review) => void): HTMLLIElement {
+  const stars = '★'.repeat(review.rating) + '☆'.repeat(Math.max(0, 5 - review.rating));
+  return el(
+    'li',
+    { class: 'review', 'data-review': review.id, 'data-author': review.author, 'data-version': review.version },
+    el('p', {}, el('span', { class: 'stars', title: `${review.rating} of 5` }, stars), ` ${review.text}`),
+    el('p', { class: 'muted small' }, `by ${review.author} · ${new Date(review.createdAt).toLocaleDateString()}`),
+    canDelete ? button('Delete review', 'delete-review danger link', () => onDelete(review)) : null,
   );
 }
 

@@ -1,4 +1,4 @@
-# Three signals that the read model is falling behind or losing records.
+# Signals that the read model is falling behind or losing records.
 resource "aws_cloudwatch_metric_alarm" "iterator_age" {
   count               = var.alarms.enabled ? 1 : 0
   alarm_name          = "${var.name}-iterator-age"
@@ -36,7 +36,7 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "queue_depth" {
-  for_each            = var.alarms.enabled ? { dead-letter = aws_sqs_queue.dead_letter.name, on-failure = aws_sqs_queue.on_failure.name } : {}
+  for_each            = var.alarms.enabled ? { dead-letter = aws_sqs_queue.dead_letter.name, on-failure = aws_sqs_queue.on_failure.name, cascade-on-failure = aws_sqs_queue.cascade_on_failure.name } : {}
   alarm_name          = "${var.name}-${each.key}-depth"
   alarm_description   = "Records or batches are parked in ${each.value}: inspect and replay them."
   namespace           = "AWS/SQS"

@@ -60,6 +60,8 @@ output "iam_policies" {
     projector        = aws_iam_role_policy.this.policy
     purge_assume     = aws_iam_role.purge.assume_role_policy
     purge            = aws_iam_role_policy.purge.policy
+    cascade_assume   = aws_iam_role.cascade.assume_role_policy
+    cascade          = aws_iam_role_policy.cascade.policy
   }
 }
 
@@ -101,4 +103,49 @@ output "dead_letter_queue_name" {
 output "on_failure_queue_name" {
   description = "Name of the on-failure queue (the QueueName dimension of its CloudWatch metrics)."
   value       = aws_sqs_queue.on_failure.name
+}
+
+output "cascade_function_name" {
+  description = "Name of the review cascade function (projector.cascade.lambda_handler)."
+  value       = aws_lambda_function.cascade.function_name
+}
+
+output "cascade_function_arn" {
+  description = "ARN of the review cascade function."
+  value       = aws_lambda_function.cascade.arn
+}
+
+output "cascade_role_arn" {
+  description = "ARN of the review cascade's role (reads the stream; GetItem, Query and DeleteItem on the table only)."
+  value       = aws_iam_role.cascade.arn
+}
+
+output "cascade_on_failure_queue_url" {
+  description = "URL of the review cascade mapping's on-failure destination (metadata of batches it gave up on)."
+  value       = aws_sqs_queue.cascade_on_failure.url
+}
+
+output "cascade_on_failure_queue_name" {
+  description = "Name of the review cascade's on-failure queue (the QueueName dimension of its CloudWatch metrics)."
+  value       = aws_sqs_queue.cascade_on_failure.name
+}
+
+output "cascade_event_source_mapping" {
+  description = "The review cascade mapping's effective settings and filter patterns (JSON strings)."
+  value = {
+    uuid                           = aws_lambda_event_source_mapping.cascade.uuid
+    enabled                        = aws_lambda_event_source_mapping.cascade.enabled
+    batch_size                     = aws_lambda_event_source_mapping.cascade.batch_size
+    maximum_retry_attempts         = aws_lambda_event_source_mapping.cascade.maximum_retry_attempts
+    maximum_record_age_in_seconds  = aws_lambda_event_source_mapping.cascade.maximum_record_age_in_seconds
+    bisect_batch_on_function_error = aws_lambda_event_source_mapping.cascade.bisect_batch_on_function_error
+    function_response_types        = aws_lambda_event_source_mapping.cascade.function_response_types
+    filter_patterns                = [for f in one(aws_lambda_event_source_mapping.cascade.filter_criteria).filter : f.pattern]
+    on_failure_destination_arn     = one(one(aws_lambda_event_source_mapping.cascade.destination_config).on_failure).destination_arn
+  }
+}
+
+output "cascade_log_group_name" {
+  description = "CloudWatch log group of the review cascade."
+  value       = aws_cloudwatch_log_group.cascade.name
 }

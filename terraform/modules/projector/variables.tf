@@ -227,6 +227,28 @@ variable "tombstone_purge_timeout" {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# Review cascade (cascade.tf; its filter and mapping settings: definitions/review_cascade.json)
+# ---------------------------------------------------------------------------------------------------------
+variable "review_cascade_timeout" {
+  description = "Timeout of the review cascade in seconds (30-900). It stops 10 s before it and reports the record, whose retry carries on where it stopped; a listing with thousands of reviews needs a few runs at 30 s."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.review_cascade_timeout >= 30 && var.review_cascade_timeout <= 900
+    error_message = "review_cascade_timeout must be between 30 and 900 seconds (the handler keeps a 10 s margin)."
+  }
+}
+
+variable "review_cascade_enabled" {
+  description = "Whether the review cascade's event source mapping runs. false pauses it (the function stays); records wait in the stream, up to the mapping's record age, then go to its on-failure queue."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # Projection signal (projector/signal.py; AppSync's onListingProjected)
 # ---------------------------------------------------------------------------------------------------------
 variable "projection_signal" {

@@ -1,5 +1,6 @@
 # What moto server can host of the stack: the table with its stream, IAM, the queues, the projector Lambda
-# and its event source mapping, the tombstone purge Lambda with its EventBridge schedule, and the AppSync
+# and its event source mapping, the tombstone purge Lambda with its EventBridge schedule, the review cascade
+# Lambda with its filtered event source mapping, and the AppSync
 # API itself with its auth, logging, user pool and WAF (moto cannot create AppSync data sources or
 # resolvers). The real hashicorp/aws provider talks to moto.
 terraform {
@@ -140,4 +141,16 @@ output "dead_letter_queue_url" {
 
 output "on_failure_queue_url" {
   value = module.projector.on_failure_queue_url
+}
+
+output "cascade_function_name" {
+  value = module.projector.cascade_function_name
+}
+
+output "cascade_role_name" {
+  value = split("/", module.projector.cascade_role_arn)[1]
+}
+
+output "cascade_on_failure_queue_url" {
+  value = module.projector.cascade_on_failure_queue_url
 }

@@ -118,8 +118,8 @@ run "defaults_are_bounded_traced_and_least_privilege" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.iterator_age) == 1 && length(aws_cloudwatch_metric_alarm.errors) == 1 && length(aws_cloudwatch_metric_alarm.queue_depth) == 2
-    error_message = "alarms on iterator age, errors and both queues' depth"
+    condition     = length(aws_cloudwatch_metric_alarm.iterator_age) == 1 && length(aws_cloudwatch_metric_alarm.errors) == 1 && toset(keys(aws_cloudwatch_metric_alarm.queue_depth)) == toset(["dead-letter", "on-failure", "cascade-on-failure"])
+    error_message = "alarms on iterator age, errors and every queue's depth (the cascade's on-failure queue too)"
   }
 
   assert {
@@ -236,6 +236,136 @@ run "tombstone_purge_runs_on_a_schedule_with_least_privilege" {
     condition     = output.purge_schedule.state == "ENABLED" && output.purge_role_arn == aws_iam_role.purge.arn
     error_message = "the outputs must expose the schedule and the purge role"
   }
+}
+
+# The filter is written out here on purpose (definitions/review_cascade.json holds it, and the local poller
+# reads the same file): only a listing's REMOVE reaches the cascade.
+run "review_cascade_receives_only_listing_removes_and_may_only_delete_in_the_table" {
+  command = apply
+
+  assert {
+    condition = [for f in one(aws_lambda_event_source_mapping.cascade.filter_criteria).filter : jsondecode(f.pattern)] == [{
+      eventName = ["REMOVE"]
+      dynamodb  = { Keys = { pk = { S = [{ prefix = "LISTING#" }] }, sk = { S = ["LISTING"] } } }
+    }]
+    error_message = "the cascade's mapping must pass only REMOVE records of listing items (pk LISTING#<id>, sk LISTING)"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.cascade.event_source_arn == var.table_stream_arn &&
+      aws_lambda_event_source_mapping.cascade.function_name == aws_lambda_function.cascade.arn &&
+      aws_lambda_event_source_mapping.cascade.enabled == true &&
+      aws_lambda_event_source_mapping.cascade.function_response_types == toset(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.cascade.bisect_batch_on_function_error == true &&
+      aws_lambda_event_source_mapping.cascade.maximum_retry_attempts == 10 &&
+      aws_lambda_event_source_mapping.cascade.maximum_record_age_in_seconds == 21600 &&
+      aws_lambda_event_source_mapping.cascade.batch_size == 10 &&
+      aws_lambda_event_source_mapping.cascade.starting_position == "TRIM_HORIZON"
+    )
+    error_message = "the cascade's own mapping on the table's stream: partial batch responses, bisect, bounded retries and age"
+  }
+
+  assert {
+    condition     = one(one(aws_lambda_event_source_mapping.cascade.destination_config).on_failure).destination_arn == aws_sqs_queue.cascade_on_failure.arn && aws_sqs_queue.cascade_on_failure.name == "cqrs-test-cascade-on-failure" && aws_sqs_queue.cascade_on_failure.sqs_managed_sse_enabled
+    error_message = "batches the cascade gives up on go to its own encrypted on-failure queue"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.cascade.handler == "projector.cascade.lambda_handler" &&
+      aws_lambda_function.cascade.function_name == "cqrs-test-cascade" &&
+      aws_lambda_function.cascade.filename == aws_lambda_function.this.filename &&
+      aws_lambda_function.cascade.runtime == aws_lambda_function.this.runtime &&
+      aws_lambda_function.cascade.architectures == aws_lambda_function.this.architectures &&
+      aws_lambda_function.cascade.timeout == 300 &&
+      one(aws_lambda_function.cascade.tracing_config).mode == "Active" &&
+      aws_lambda_function.cascade.role == aws_iam_role.cascade.arn &&
+      !contains([aws_iam_role.this.name, aws_iam_role.purge.name], aws_iam_role.cascade.name)
+    )
+    error_message = "the cascade is the same zip, runtime and architecture, traced, under a role of its own"
+  }
+
+  assert {
+    condition     = one(aws_lambda_function.cascade.environment).variables == tomap({ TABLE_NAME = "cqrs-test", LOG_LEVEL = "INFO" })
+    error_message = "the cascade gets the table's name (from the stream ARN) and nothing of the search side"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.cascade.policy).Statement : { sid = s.Sid, action = s.Action, resource = s.Resource }] == [
+      {
+        sid      = "ReadTheStream"
+        action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+        resource = [var.table_stream_arn]
+      },
+      {
+        sid      = "DeleteOrphanedReviews"
+        action   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]
+        resource = ["arn:aws:dynamodb:us-east-1:123456789012:table/cqrs-test"]
+      },
+      {
+        sid      = "ReportGivenUpBatches"
+        action   = ["sqs:SendMessage"]
+        resource = [aws_sqs_queue.cascade_on_failure.arn]
+      },
+      {
+        sid      = "WriteItsLogs"
+        action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        resource = ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/cqrs-test:*"]
+      },
+    ]
+    error_message = "the cascade's role: read the stream, GetItem/Query/DeleteItem on the table itself (no index, no *), its queue and its logs"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.cascade.name == "/aws/lambda/cqrs-test-cascade" && aws_cloudwatch_log_group.cascade.retention_in_days == 365 && one(aws_lambda_function.cascade.logging_config).log_group == aws_cloudwatch_log_group.cascade.name
+    error_message = "the cascade logs into its own log group, with retention"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.cascade_iterator_age) == 1 && aws_cloudwatch_metric_alarm.cascade_iterator_age[0].dimensions["FunctionName"] == aws_lambda_function.cascade.function_name
+    error_message = "a stalled cascade must raise an alarm"
+  }
+
+  assert {
+    condition     = output.cascade_role_arn == aws_iam_role.cascade.arn && output.cascade_event_source_mapping.filter_patterns == [for f in one(aws_lambda_event_source_mapping.cascade.filter_criteria).filter : f.pattern]
+    error_message = "the outputs must expose the cascade's role and filter"
+  }
+}
+
+run "review_cascade_can_be_paused_and_uses_the_customer_key" {
+  command = plan
+
+  variables {
+    review_cascade_enabled = false
+    review_cascade_timeout = 60
+    kms_key_arn            = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-aaaa-bbbb-cccc-000000000000"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.cascade.enabled == false && aws_lambda_function.cascade.timeout == 60
+    error_message = "pausing the cascade stops its mapping only; the timeout follows the variable"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.cascade_on_failure.kms_master_key_id == var.kms_key_arn && aws_lambda_function.cascade.kms_key_arn == var.kms_key_arn && aws_cloudwatch_log_group.cascade.kms_key_id == var.kms_key_arn
+    error_message = "the customer-managed key encrypts the cascade's queue, environment and logs"
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.cascade.policy).Statement : s.Resource if s.Sid == "UseTheCustomerManagedKey"]) == [var.kms_key_arn]
+    error_message = "the cascade may use exactly the customer-managed key"
+  }
+}
+
+run "rejects_a_cascade_timeout_within_its_margin" {
+  command = plan
+
+  variables {
+    review_cascade_timeout = 10
+  }
+
+  expect_failures = [var.review_cascade_timeout]
 }
 
 run "tombstone_purge_can_be_paused_and_follows_the_retention" {
