@@ -106,8 +106,8 @@ run "review_cascade_is_wired_to_the_stacks_table" {
   }
 
   assert {
-    condition     = [for p in module.projector.cascade_event_source_mapping.filter_patterns : jsondecode(p).eventName] == [["REMOVE"]]
-    error_message = "the cascade's mapping must be filtered to REMOVE records"
+    condition     = [for p in module.projector.cascade_event_source_mapping.filter_patterns : jsondecode(p).dynamodb.NewImage] == [{ pk = { S = [{ exists = false }] } }]
+    error_message = "the cascade's mapping must be filtered to records without a new image (REMOVEs)"
   }
 
   assert {

@@ -245,8 +245,10 @@ run "review_cascade_receives_only_listing_removes_and_may_only_delete_in_the_tab
 
   assert {
     condition = [for f in one(aws_lambda_event_source_mapping.cascade.filter_criteria).filter : jsondecode(f.pattern)] == [{
-      eventName = ["REMOVE"]
-      dynamodb  = { Keys = { pk = { S = [{ prefix = "LISTING#" }] }, sk = { S = ["LISTING"] } } }
+      dynamodb = {
+        Keys     = { pk = { S = [{ prefix = "LISTING#" }] }, sk = { S = ["LISTING"] } }
+        NewImage = { pk = { S = [{ exists = false }] } }
+      }
     }]
     error_message = "the cascade's mapping must pass only REMOVE records of listing items (pk LISTING#<id>, sk LISTING)"
   }
