@@ -8,7 +8,7 @@ CHECKOV_VENV := $(VENV)/tools-checkov
 
 .PHONY: demo test install lock lint clean chromium checkov
 
-demo: install
+demo: install web/node_modules/.installed
 	$(PY) scripts/dev.py demo
 
 test: install $(CHECKOV_VENV)/.installed web/node_modules/.installed $(CHROMIUM)

@@ -1,4 +1,5 @@
-"""The one-command demo: start the local stack, seed it, wait for the projection, search, report the lag."""
+"""The one-command demo: start the local stack, seed it, wait for the projection, search, report the lag,
+then serve the web page on a free loopback port until Ctrl-C (built meanwhile, devstack/webpage.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import boto3
 import requests
 
 from devstack.stack import DEFAULT_STATE_DIR, LocalStack, StackOptions
+from devstack.webpage import DEMO_USERS, PageBuild, PageServer, chromium_command, page_config
 from stackclient.graphql import GraphQLClient
 from stackclient.seed import DirectWriter, GraphQLWriter, seed
 from stackclient.stack import graphql_credentials, stack_from_mapping
@@ -119,11 +121,15 @@ def run(
 ) -> int:
     """The demo; returns the exit code."""
     started = time.monotonic()
-    out.write("demo: starting the local stack (moto, osmem, AppSync endpoint, stream poller)...\n")
+    # The page builds while the stack starts and seeds; `--once` serves nothing, so it needs no page.
+    build = None if once else PageBuild(state_dir / "web", typecheck=False).start()
+    page = "" if once else " and building the web page"
+    out.write(f"demo: starting the local stack (moto, osmem, AppSync endpoint, stream poller){page}...\n")
     out.flush()
+    server: PageServer | None = None
     stack = LocalStack(StackOptions(state_dir=state_dir))
-    info = stack.start()
     try:
+        info = stack.start()
         out.write(f"demo: stack up in {time.monotonic() - started:.1f} s; GraphQL at {info['graphql_url']}\n")
         ca_file = info["ca_file"]
         keys = graphql_credentials(stack_from_mapping(info, "the demo stack"))
@@ -174,17 +180,32 @@ def run(
             f"\ndemo: projection lag (write answered -> found by searchListings), {len(lags)} probes: "
             f"p50 {statistics.median(lags):.0f} ms, max {max(lags):.0f} ms\n"
         )
-        if once:
+        if build is None:
             out.write("demo: done (--once); stopping the stack\n")
             return 0
+        server = PageServer(build.wait())
+        server.set_config(page_config(stack.stack_file, DEMO_USERS))
+        first, second = DEMO_USERS
+        page_up = time.monotonic() - started
         out.write(
-            f"\nThe stack is serving until Ctrl-C:\n  GraphQL  {info['graphql_url']}\n"
-            f"  API key  {info['auth']['api_key']}\n  details  {stack.stack_file}\n"
-            "  web page cd web && npm ci && npm run config && npm run dev   (README 'Web example')\n"
+            f"\nThe stack and the web page serve until Ctrl-C (page up {page_up:.1f} s after the start):\n"
+            f"  web page  {server.url}\n"
+            f"  sign in   as {first} (no password: local tokens); sign in as {second} in a second window,\n"
+            "            and each sees the other's new listings and edits arrive live\n"
+            f"  trust     the endpoint is https with a CA made for this stack, {info['ca_file']}: import it, "
+            "or open the page with\n"
+            f"            {chromium_command(server.url, info['tls_spki_sha256'])}\n"
+            f"  GraphQL   {info['graphql_url']}\n"
+            f"  API key   {info['auth']['api_key']}\n"
+            f"  details   {stack.stack_file}\n"
         )
         out.flush()
         code = stack.supervise()
         out.write("demo: stopped\n")
         return code
     finally:
+        if server is not None:
+            server.stop()
+        if build is not None:
+            build.stop()
         stack.stop()

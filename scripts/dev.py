@@ -174,8 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("down", help="stop a detached stack")
     commands.add_parser("status", help="show the stack's processes and endpoints")
-    demo = commands.add_parser("demo", help="start, seed, search, report the lag; serve until Ctrl-C")
-    demo.add_argument("-1", "--once", action="store_true", help="exit after the searches instead of serving")
+    demo = commands.add_parser(
+        "demo", help="start, seed, search, report the lag; serve it and the web page until Ctrl-C"
+    )
+    demo.add_argument("-1", "--once", action="store_true", help="exit after the searches (no web page)")
     demo.add_argument("-n", "--limit", type=int, help="seed only the first N listings")
     demo.add_argument("-g", "--graphql-seed", action="store_true", help="seed through GraphQL (slow on moto)")
     args = parser.parse_args(argv)

@@ -1,21 +1,22 @@
-"""Helpers for the web example's browser tests: a static server for the built page, and a runner that
-reports the Node browser tests (`node --test`, playwright-core driving Debian's Chromium) through pytest."""
+"""Helpers for the web example's browser tests: the page's build and server (devstack/webpage.py, which
+`make demo` uses too), and a runner that reports the Node browser tests (`node --test`, playwright-core
+driving Debian's Chromium) through pytest."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-import threading
-from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from devstack import webpage
+from devstack.webpage import PageServer
+
+__all__ = ["ARTIFACTS", "CHROMIUM", "REPO", "WEB", "PageServer", "build_page", "run_browser_test"]
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -23,72 +24,14 @@ ARTIFACTS = REPO / "test-artifacts" / "web"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-class _Server(ThreadingHTTPServer):
-    config_json: bytes | None = None
-
-
-def _handler(dist: Path) -> type[SimpleHTTPRequestHandler]:
-    class Handler(SimpleHTTPRequestHandler):
-        server: _Server
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(dist), **kwargs)
-
-        def do_GET(self) -> None:
-            if self.path.split("?")[0] != "/config.json":
-                super().do_GET()
-                return
-            body = self.server.config_json
-            if body is None:
-                self.send_error(404, "no config.json")
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output quiet
-
-    return Handler
-
-
-@dataclass
-class PageServer:
-    """Serves the built page on a free loopback port, with a config.json the test chooses."""
-
-    dist: Path
-    server: _Server = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.server = _Server(("127.0.0.1", 0), _handler(self.dist))
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def set_config(self, config: dict[str, Any] | None) -> None:
-        self.server.config_json = None if config is None else json.dumps(config).encode()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def build_page() -> Path:
     """Type-check and build the page with Vite, as from a fresh clone; return web/dist."""
-    for need, hint in (
-        (WEB / "node_modules", "run `make test` (it runs npm ci in web/)"),
-        (Path(CHROMIUM), "run `make chromium` (installs Debian's chromium package)"),
-    ):
-        if not need.exists():
-            pytest.fail(f"{need} is missing: {hint}")
-    proc = subprocess.run(["npm", "run", "--silent", "build"], cwd=WEB, capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"web build failed:\n{proc.stdout}\n{proc.stderr}")
-    return WEB / "dist"
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs Debian's chromium package)")
+    try:
+        return webpage.build_page(WEB / "dist")
+    except webpage.WebPageError as error:
+        pytest.fail(str(error))
 
 
 _SUMMARY = re.compile(r"^# (pass|fail|cancelled|skipped|todo) (\d+)$", re.MULTILINE)
