@@ -6,6 +6,7 @@ per-item failures inside ``_bulk`` responses.
         proxy.script("500", "timeout")                          # first exactly these, for the next two
         ... point the client at proxy.url ...
         proxy.stats["status_429"], proxy.stats["forwarded"]
+        proxy.refuse(); ...; proxy.accept()                     # an outage: connections refused
 
 Faults apply to requests whose path contains ``Faults.match`` (default ``/_bulk``); everything else is
 forwarded untouched. A per-item failure is faithful: the failed action is **not** forwarded (so it is
@@ -65,8 +66,10 @@ class FaultProxy:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._refusing = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._port = 0
         self.url = ""
 
     # -- control -----------------------------------------------------------------------------------------
@@ -100,20 +103,42 @@ class FaultProxy:
         class Handler(_ProxyHandler):
             owner = proxy
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # The same port after an outage (`accept`), so clients find the proxy where it was.
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self._port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="faultproxy", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()
+        self._close()
+
+    def _close(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
         if self._thread is not None:
             self._thread.join(5)
+            self._thread = None
+
+    def refuse(self) -> None:
+        """An outage: close the listening socket (new connections are refused) and drop every request
+        on a kept-alive connection, whatever its path, until `accept()`."""
+        with self._lock:
+            self._refusing = True
+        self.stats["outages"] += 1
+        self._close()
+
+    def accept(self) -> None:
+        """End an outage: listen again on the same port."""
+        with self._lock:
+            self._refusing = False
+        if self._server is None:
+            self.start()
 
     def __enter__(self) -> FaultProxy:
         return self.start()
@@ -186,6 +211,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         owner = self.owner
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if owner._refusing:
+            owner.stats["refused"] += 1
+            self._drop()
+            return
         kind, faults = owner._decide(self.path)
         owner.stats["requests"] += 1
         if faults.match and faults.match in self.path:

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL_S, help="seconds")
     parser.add_argument("--function-timeout", type=float, default=60.0, help="the handler's timeout, seconds")
     parser.add_argument(
+        "--maximum-retry-attempts",
+        type=int,
+        help="override stream_mapping.json's MaximumRetryAttempts (-1: infinite); a soak lowers it so an "
+        "outage sends batches to the on-failure destination",
+    )
+    parser.add_argument(
         "--ttl-sweep-interval", type=float, default=5.0, help="seconds between TTL sweeps; 0: off"
     )
     args = parser.parse_args(argv)
@@ -331,11 +337,14 @@ def main(argv: list[str] | None = None) -> int:
     table = dynamodb.describe_table(TableName=args.table)["Table"]
     stream_arn = table["LatestStreamArn"]
     deletes = ServiceDeletes()
+    settings = EsmSettings.from_definition()
+    if args.maximum_retry_attempts is not None:
+        settings = replace(settings, maximum_retry_attempts=args.maximum_retry_attempts)
     poller = StreamPoller(
         boto3.client("dynamodbstreams", endpoint_url=args.endpoint, region_name=args.region),
         stream_arn,
         load_handler(args.handler),
-        EsmSettings.from_definition(),
+        settings,
         CheckpointStore(args.checkpoint),
         sqs_sender(
             boto3.client("sqs", endpoint_url=args.endpoint, region_name=args.region),

@@ -44,6 +44,8 @@ class StackOptions:
     appsync: bool = True
     handler: str = "projector.handler.lambda_handler"
     start_timeout_s: float = 60.0
+    poller_args: tuple[str, ...] = ()
+    """More `python -m devstack.poller` options, e.g. `("--function-timeout", "6")` for a soak."""
 
 
 def projector_env(search_endpoint: str, aws_endpoint: str, dead_letter_queue_url: str) -> dict[str, str]:
@@ -123,6 +125,9 @@ class LocalStack:
     """The GraphQL URL and CA file the poller's projector publishes its projection signal to."""
     iam_keys: dict[str, str] = field(default_factory=dict)
     """The stack's backend key pair (the one IAM identity its endpoint accepts)."""
+    projector_search_endpoint: str | None = None
+    """Where the poller's projector sends OpenSearch requests (None: osmem itself). A soak sets a fault
+    proxy in front of osmem here, then `start_poller()`; search and the ops tools still read osmem."""
     _stopping: bool = False
 
     @property
@@ -277,9 +282,12 @@ class LocalStack:
             # The review cascade (projector/cascade.py) reads the same stream, as on AWS.
             "--cascade-handler", "projector.cascade.lambda_handler",
             "--cascade-checkpoint", str(self.cascade_checkpoint_file),
+            *self.options.poller_args,
         ]  # fmt: skip
         env = {
-            **projector_env(osmem.url, moto.url, self.resources.dead_letter_queue_url),
+            **projector_env(
+                self.projector_search_endpoint or osmem.url, moto.url, self.resources.dead_letter_queue_url
+            ),
             "TABLE_NAME": self.resources.table_name,
         }
         if self.signal is not None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 from projector_testkit import Env
 from support.items import listing, review
 
@@ -82,6 +83,25 @@ def test_persistent_outage_reports_every_record_within_the_deadline(
     proxy.clear()
     assert via_proxy.invoke(records) == {"batchItemFailures": []}
     assert via_proxy.search.ids() == ["x", "y"]
+
+
+def test_refused_connections_fail_the_batch_until_the_proxy_listens_again(
+    via_proxy: Env, proxy: FaultProxy
+) -> None:
+    via_proxy.table.put(listing("o1", 1))
+    via_proxy.table.put(listing("o2", 1))
+    records = via_proxy.table.read()
+    url = proxy.url
+    proxy.refuse()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url, timeout=2)
+    response = via_proxy.invoke(records, remaining_ms=3000)
+    assert _failed(response) == sorted(_sequences(records))
+    proxy.accept()  # the outage ends: the same address answers again
+    assert proxy.url == url
+    assert via_proxy.invoke(records) == {"batchItemFailures": []}
+    assert via_proxy.search.ids() == ["o1", "o2"]
+    assert proxy.stats["outages"] == 1
 
 
 def test_collapsed_key_that_fails_reports_all_its_sequence_numbers(
