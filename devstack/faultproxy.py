@@ -307,12 +307,17 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, payload: str | bytes, content_type: str = "application/json") -> None:
         data = payload.encode() if isinstance(payload, str) else payload
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (its read time-out, a killed poller): nobody is left to answer.
+            self.owner.stats["client_gone"] += 1
+            self.close_connection = True
 
     def _drop(self) -> None:
         self.close_connection = True
