@@ -128,6 +128,12 @@ async def _measure(info: dict[str, Any], token: str, writes: int) -> list[float]
 
 def publish_cpu(info: dict[str, Any], fields: int, rounds: int = 50) -> float:
     """CPU ms of one publication of `fields` signals, as the projector's publisher makes it."""
+    # The endpoint accepts only the stack's own key pair (stack.json auth.iam_credentials), which the
+    # poller's projector signs with too; the signer reads it from the environment like a Lambda's role.
+    keys = info["auth"]["iam_credentials"]
+    os.environ["AWS_ACCESS_KEY_ID"] = keys["access_key_id"]
+    os.environ["AWS_SECRET_ACCESS_KEY"] = keys["secret_access_key"]
+    os.environ.pop("AWS_SESSION_TOKEN", None)
     transport = Transport(
         info["graphql_url"],
         "sigv4",
