@@ -133,11 +133,21 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
 Publisher = Callable[[list[Publication]], None]
 
 
+@dataclass(frozen=True)
+class Executed:
+    """A request's response body, and what its mutation fields publish (empty for queries)."""
+
+    body: dict[str, Any]
+    publications: list[Publication]
+
+
 class GraphQLApp:
     """Executes GraphQL requests against the schema with the installed resolvers.
 
     `publisher`, when set, receives what each mutation publishes to subscriptions (`@aws_subscribe`); it
-    must return at once (the real-time endpoint only queues the publications for its event loop).
+    must return at once (the real-time endpoint only queues the publications for its event loop). The
+    HTTP server calls `execute`, answers, and only then `publish`: a mutation's response never waits for
+    its fan-out.
     """
 
     def __init__(self, schema: GraphQLSchema, auth: AuthConfig, publisher: Publisher | None = None) -> None:
@@ -147,6 +157,22 @@ class GraphQLApp:
         self.targets = subscription_targets(schema)
 
     def run(self, caller: Caller, headers: dict[str, str], payload: Any) -> dict[str, Any]:
+        """Execute and publish at once (for callers with no response to send first)."""
+        executed = self.execute(caller, headers, payload)
+        self.publish(executed.publications)
+        return executed.body
+
+    def publish(self, publications: list[Publication]) -> None:
+        """Hand publications to the publisher. The write is done whatever happens to its publication: a
+        failure here is logged, never the mutation's error."""
+        if self.publisher is None or not publications:
+            return
+        try:
+            self.publisher(publications)
+        except Exception as exc:
+            print(f"realtime: publishing failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+
+    def execute(self, caller: Caller, headers: dict[str, str], payload: Any) -> Executed:
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
             raise AppSyncError(
                 "The body must be a JSON object with a query string", "MalformedHttpRequestException"
@@ -155,17 +181,18 @@ class GraphQLApp:
         try:
             document = parse(payload["query"])
         except GraphQLError as error:
-            return {"data": None, "errors": [format_error(error)]}
+            return Executed({"data": None, "errors": [format_error(error)]}, [])
         problems = validate(self.schema, document)
         if problems:
-            return {"data": None, "errors": [format_error(e) for e in problems]}
+            return Executed({"data": None, "errors": [format_error(e) for e in problems]}, [])
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if any(op.operation == OperationType.SUBSCRIPTION for op in operations):
             message = (
                 "Subscriptions go through the real-time WebSocket endpoint (wss://<host>/graphql/realtime, "
                 "AppSync's protocol: devstack/appsync/README.md), not HTTP POST"
             )
-            return {"data": None, "errors": [{"errorType": "UnsupportedOperation", "message": message}]}
+            error = {"errorType": "UnsupportedOperation", "message": message}
+            return Executed({"data": None, "errors": [error]}, [])
         context = RequestContext(caller, headers, variables, [])
         result = execute(
             self.schema,
@@ -176,19 +203,16 @@ class GraphQLApp:
             middleware=[auth_middleware],
         )
         assert isinstance(result, ExecutionResult)  # every resolver is synchronous
+        published: list[Publication] = []
         operation = operation_of(document, payload.get("operationName"))
         if (
             self.publisher is not None
             and operation is not None
             and operation.operation == OperationType.MUTATION
         ):
-            # The write is done whatever happens to its publication: a bug here is logged, never the
-            # mutation's error.
             try:
                 published = publications(document, operation, variables, result, self.targets)
-                if published:
-                    self.publisher(published)
-            except Exception as exc:
+            except Exception as exc:  # a bug here is logged, never the mutation's error
                 print(
                     f"realtime: publishing failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True
                 )
@@ -198,4 +222,4 @@ class GraphQLApp:
             errors.append({"path": path, "locations": [], **appended})
         if errors:
             body["errors"] = errors
-        return body
+        return Executed(body, published)

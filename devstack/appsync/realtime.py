@@ -12,11 +12,13 @@ Protocol (AppSync's "Building a real-time WebSocket client" page; Amplify's AWSW
   IAM signs the start's `data` string as the body of `POST <graphql url>`;
 * `stop` → `complete`; anything else → `error` (`UnsupportedOperation`), and the socket stays open.
 
-Publications come from mutations executed on any thread (`RealtimeHub.publish`, which only queues).
-One dispatcher task on the event loop matches them to subscriptions, renders each distinct
-(query, variables, auth mode) once in the thread pool, and puts the frames in per-connection queues
-of bounded size. A connection whose queue is full (it stopped reading) is dropped: a mutation never
-waits for a subscriber.
+Publications are handed over once the mutation's response is on its socket (server.py), and
+`RealtimeHub.publish` only queues them. One dispatcher task takes them in order: in the thread pool it
+matches them to subscriptions and renders each distinct (operation, variables, auth mode) once, then on
+the loop it puts the frames in per-connection queues of bounded size, a slice per turn of the loop so
+that requests arriving meanwhile are served between slices. Each connection's writer task sends its own
+queue; a connection whose queue is full (it stopped reading) is dropped: a mutation never waits for a
+subscriber.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, OperationType, parse, validate
+from graphql import DocumentNode, GraphQLError, OperationType, parse, print_ast, validate
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -48,6 +50,7 @@ GRAPHQL_PATH = "/graphql"  # the HTTP path whose `/connect` IAM callers sign at 
 CONNECTION_TIMEOUT_MS = 300_000  # what AppSync's connection_ack announces
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
 UNSUPPORTED = "unknown not supported through the realtime channel"  # AppSync's words for unknown types
+FANOUT_SLICE = 16  # frames queued per turn of the event loop during a fan-out
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,6 @@ class _Subscription:
     field: str
     arguments: dict[str, Any]
     render_key: str  # subscribers with the same key see the same rendering of a publication
-
-
-_Work = tuple[_Subscription, int, Publication]  # a subscriber, and which publication it gets
 
 
 @dataclass(eq=False)
@@ -176,44 +176,49 @@ class RealtimeHub:
                 print(f"realtime: delivery failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
     async def _deliver(self, publications: list[Publication]) -> None:
-        work: list[_Work] = []
-        for index, publication in enumerate(publications):
-            for field_name in self.graphql.targets.get(publication.mutation, ()):
-                for subscription in self.by_field.get(field_name, ()):
-                    if matches(subscription.arguments, publication.payload):
-                        work.append((subscription, index, publication))
-        if not work:
+        # The subscribers are read here, on the loop that changes them; matching, rendering and framing
+        # are CPU work for the thread pool, so the loop keeps serving requests meanwhile.
+        candidates = [
+            (index, publication, tuple(self.by_field.get(field_name, ())))
+            for index, publication in enumerate(publications)
+            for field_name in self.graphql.targets.get(publication.mutation, ())
+        ]
+        if not any(subscribers for _, _, subscribers in candidates):
             return
-        frames = await run_in_threadpool(self._render_all, work)
-        for subscription, frame in frames:
-            if subscription.connection.subscriptions.get(subscription.id) is subscription:  # not stopped
-                subscription.connection.send_frame(frame)
+        frames = await run_in_threadpool(self._frames, candidates)
+        # A slice per turn of the loop: a request that arrives during a large fan-out waits for one
+        # slice to be queued, not for the whole of it.
+        for start in range(0, len(frames), FANOUT_SLICE):
+            if start:
+                await asyncio.sleep(0)
+            for subscription, frame in frames[start : start + FANOUT_SLICE]:
+                if subscription.connection.subscriptions.get(subscription.id) is subscription:  # not stopped
+                    subscription.connection.send_frame(frame)
 
-    def _render_all(
-        self, work: list[tuple[_Subscription, int, Publication]]
+    def _frames(
+        self, candidates: list[tuple[int, Publication, tuple[_Subscription, ...]]]
     ) -> list[tuple[_Subscription, str]]:
-        """Render each distinct (publication, query, variables, mode) once; frame it per subscriber."""
+        """Each matching subscriber's `data` frame; each distinct (publication, render key) rendered once."""
         rendered: dict[tuple[int, str], str] = {}
         frames = []
-        for subscription, index, publication in work:
-            key = (index, subscription.render_key)
-            if key not in rendered:
-                body = render(
-                    self.graphql.schema,
-                    subscription.document,
-                    subscription.operation_name,
-                    subscription.variables,
-                    subscription.caller,
-                    subscription.field,
-                    publication.payload,
-                )
-                rendered[key] = json.dumps(body)
-            frames.append(
-                (
-                    subscription,
-                    f'{{"type":"data","id":{json.dumps(subscription.id)},"payload":{rendered[key]}}}',
-                )
-            )
+        for index, publication, subscribers in candidates:
+            for subscription in subscribers:
+                if not matches(subscription.arguments, publication.payload):
+                    continue
+                key = (index, subscription.render_key)
+                if key not in rendered:
+                    body = render(
+                        self.graphql.schema,
+                        subscription.document,
+                        subscription.operation_name,
+                        subscription.variables,
+                        subscription.caller,
+                        subscription.field,
+                        publication.payload,
+                    )
+                    rendered[key] = json.dumps(body)
+                frame = f'{{"type":"data","id":{json.dumps(subscription.id)},"payload":{rendered[key]}}}'
+                frames.append((subscription, frame))
         return frames
 
     # -- one connection -----------------------------------------------------------------------------
@@ -433,8 +438,9 @@ class RealtimeHub:
         if isinstance(subscribed, list):
             return subscribed
         # Field auth depends on the mode only (cognito_groups are not checked), so subscribers with the
-        # same query, variables and mode see the same rendering of a publication.
-        render_key = json.dumps([request["query"], operation_name, variables, caller.mode], sort_keys=True)
+        # same operation, variables and mode see the same rendering of a publication. The document is
+        # printed back so that spacing, commas and comments do not split a group.
+        render_key = json.dumps([print_ast(document), operation_name, variables, caller.mode], sort_keys=True)
         return document, operation_name, variables, caller, subscribed, render_key
 
     def _stop(self, connection: _Connection, subscription_id: str) -> None:

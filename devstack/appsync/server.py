@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from devstack.appsync.auth import authenticate
 from devstack.appsync.errors import AppSyncError, AuthenticationError
 from devstack.appsync.execution import GraphQLApp
+from devstack.appsync.publish import Publication
 
 ALLOWED_HEADERS = (
     "Content-Type, X-Api-Key, Authorization, X-Amz-Date, X-Amz-Security-Token, X-Amz-User-Agent, "
@@ -37,8 +39,12 @@ NOT_FOUND = {"errors": [{"errorType": "NotFound", "message": "POST GraphQL reque
 TOO_LARGE = {"errors": [{"errorType": "PayloadTooLarge", "message": "request body over 1 MiB"}]}
 
 
-def _json(request: Request, status: int, body: Any | None) -> Response:
-    """Every answer carries CORS headers, errors included: a browser reads a 401 only with them."""
+def _json(
+    request: Request, status: int, body: Any | None, background: BackgroundTask | None = None
+) -> Response:
+    """Every answer carries CORS headers, errors included: a browser reads a 401 only with them.
+
+    `background` runs once the body has been written to the socket."""
     headers = {
         "Access-Control-Allow-Origin": request.headers.get("origin") or "*",
         "Access-Control-Allow-Headers": ALLOWED_HEADERS,
@@ -48,7 +54,13 @@ def _json(request: Request, status: int, body: Any | None) -> Response:
     }
     if body is None:
         return Response(b"", status, headers)
-    return Response(json.dumps(body).encode(), status, headers, media_type="application/json; charset=UTF-8")
+    return Response(
+        json.dumps(body).encode(),
+        status,
+        headers,
+        media_type="application/json; charset=UTF-8",
+        background=background,
+    )
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -144,6 +156,10 @@ class LoopbackGuard:
         await send({"type": "http.response.body", "body": body})
 
 
+async def _publish(graphql: GraphQLApp, publications: list[Publication]) -> None:
+    graphql.publish(publications)  # only queues them: fine on the event loop
+
+
 def build_app(graphql: GraphQLApp, extra_routes: list[Any] | None = None) -> Starlette:
     """The ASGI app: `extra_routes` lets the real-time endpoint share the server (and its TLS)."""
 
@@ -170,12 +186,16 @@ def build_app(graphql: GraphQLApp, extra_routes: list[Any] | None = None) -> Sta
             return _json(request, 401, {"errors": [{"errorType": exc.error_type, "message": exc.message}]})
         try:
             payload = json.loads(raw)
-            return _json(request, 200, await run_in_threadpool(graphql.run, caller, headers, payload))
+            executed = await run_in_threadpool(graphql.execute, caller, headers, payload)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             error = {"errorType": "MalformedHttpRequestException", "message": str(exc)}
             return _json(request, 400, {"errors": [error]})
         except AppSyncError as exc:
             return _json(request, 400, {"errors": [{"errorType": exc.error_type, "message": exc.message}]})
+        # Publications go to the real-time hub only once the response is on the socket, so the fan-out
+        # to subscribers never delays the mutation's answer.
+        after = BackgroundTask(_publish, graphql, executed.publications) if executed.publications else None
+        return _json(request, 200, executed.body, after)
 
     async def not_found(request: Request) -> Response:
         if request.method == "OPTIONS":

@@ -13,7 +13,7 @@ import requests
 from apikit import API_KEY, Api
 
 from devstack.appsync.auth import AuthConfig, Caller
-from devstack.appsync.execution import GraphQLApp
+from devstack.appsync.execution import Executed, GraphQLApp
 from devstack.appsync.schema import load_schema
 from devstack.appsync.server import MAX_BODY_BYTES, AppSyncServer, build_app
 
@@ -50,9 +50,9 @@ def test_health_and_unknown_paths(api: Api) -> None:
 class _SlowApp(GraphQLApp):
     """Execution that takes a while, as a DynamoDB transaction on a big moto table does."""
 
-    def run(self, caller: Caller, headers: dict[str, str], payload: Any) -> dict[str, Any]:
+    def execute(self, caller: Caller, headers: dict[str, str], payload: Any) -> Executed:
         time.sleep(1.0)
-        return {"data": {"__typename": "Query"}}
+        return Executed({"data": {"__typename": "Query"}}, [])
 
 
 @pytest.fixture
