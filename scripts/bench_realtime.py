@@ -51,6 +51,7 @@ API_KEY = "bench-realtime-key"
 SECRET = "bench-realtime-token-secret-of-32-bytes"
 CREATE = "mutation($input: CreateListingInput!) { createListing(input: $input) { id title owner version } }"
 SUBSCRIBE = "subscription { onListingChanged { id title owner version } }"
+RATIO_TARGET = 1.5  # issue 17: mutation p50 with 100 subscribers at most 1.5 times that with none
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -128,12 +129,22 @@ async def _listen(realtime_url: str, host: str, ca_file: str, count: int, writes
     arrivals: dict[str, list[float]] = {}
 
     async def drain(ws: ClientConnection) -> None:
-        for _ in range(writes):
-            message = await _expect(ws, "data")
-            listing = message["payload"]["data"]["onListingChanged"]
-            arrivals.setdefault(listing["id"], []).append(time.monotonic())
+        # One time-out for the whole phase rather than one per message (asyncio.wait_for makes a task
+        # each time): the subscribers share the machine with the endpoint, so their own CPU is kept low.
+        received = 0
+        async for raw in ws:
+            message = json.loads(raw)
+            if message.get("type") == "data":
+                arrivals.setdefault(message["payload"]["data"]["onListingChanged"]["id"], []).append(
+                    time.monotonic()
+                )
+                received += 1
+                if received == writes:
+                    return
+            elif message.get("type") != "ka":
+                raise RuntimeError(f"expected data, got {message}")
 
-    await asyncio.gather(*(drain(ws) for ws in sockets))
+    await asyncio.wait_for(asyncio.gather(*(drain(ws) for ws in sockets)), 60 + writes)
     await asyncio.gather(*(ws.close() for ws in sockets))
     out.put(arrivals)
 
@@ -178,7 +189,10 @@ def run(url: str, ca_file: Path, writes: int, subscribers: int) -> dict[str, Any
     result["write_to_last_subscriber_ms"] = figures(f"write → onListingChanged, all {subscribers}", last)
     ratio = result["mutation_ms_n_subscribers"]["p50"] / result["mutation_ms_0_subscribers"]["p50"]
     result["mutation_p50_ratio"] = round(ratio, 2)
-    print(f"mutation p50 with {subscribers} subscribers / with none: {ratio:.2f} (target ≤ 1.5)")
+    result["mutation_p50_ratio_target"] = RATIO_TARGET
+    verdict = "met" if ratio <= RATIO_TARGET else "missed"
+    label = f"mutation p50 with {subscribers} subscribers / with none"
+    print(f"{label}: {ratio:.2f} (target ≤ {RATIO_TARGET}: {verdict})")
     return result
 
 
