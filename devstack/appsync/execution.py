@@ -191,8 +191,8 @@ class GraphQLApp:
                 "Subscriptions go through the real-time WebSocket endpoint (wss://<host>/graphql/realtime, "
                 "AppSync's protocol: devstack/appsync/README.md), not HTTP POST"
             )
-            error = {"errorType": "UnsupportedOperation", "message": message}
-            return Executed({"data": None, "errors": [error]}, [])
+            unsupported = {"errorType": "UnsupportedOperation", "message": message}
+            return Executed({"data": None, "errors": [unsupported]}, [])
         context = RequestContext(caller, headers, variables, [])
         result = execute(
             self.schema,

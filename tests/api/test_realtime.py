@@ -28,7 +28,7 @@ import requests
 from graphql import DocumentNode, GraphQLSchema, print_ast
 from realtime_client import Raw, Target, open_raw
 
-from devstack.appsync import realtime
+from devstack.appsync import realtime, subscriptions
 from devstack.appsync.app import Endpoint, EndpointConfig, start_endpoint
 from devstack.appsync.auth import API_KEY as API_KEY_MODE
 from devstack.appsync.auth import USER_POOL, AuthConfig, Caller, issue_token, local_sub
@@ -444,7 +444,7 @@ def test_subscribers_with_one_selection_set_and_auth_mode_share_one_rendering(
     )
     only_id = "subscription($id: ID) { onListingChanged(id: $id) { id } }"
     renders: Counter[tuple[str, str]] = Counter()
-    real_render = realtime.render
+    real_render = subscriptions.render
 
     def counting(
         schema: GraphQLSchema,
