@@ -40,6 +40,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -284,13 +285,15 @@ def _plain_action(
 ) -> tuple[str, str, int, dict[str, Any]]:
     """(index, id, version, document) of one record the plain way, for the two baselines: boto3's
     TypeDeserializer on the whole image, then the projected fields (Decimal values: json.dumps
-    default=float)."""
+    default=float). A tombstone is dated by the record's time, as the projector's is."""
     stream = record["dynamodb"]
     image = stream.get("NewImage") or stream["OldImage"]
     item = {key: deserializer.deserialize(value) for key, value in image.items()}
     index = _indices(prefix)[item["type"]]
     if record["eventName"] == "REMOVE":
-        tombstone = {"id": item["id"], "tombstone": True, "deletedAt": "2026-01-01T00:00:00Z"}
+        deleted = datetime.fromtimestamp(stream["ApproximateCreationDateTime"], UTC)
+        deleted_at = deleted.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        tombstone = {"id": item["id"], "tombstone": True, "deletedAt": deleted_at}
         return index, item["id"], int(item["version"]) + 1, tombstone
     fields = LISTING_FIELDS if item["type"] == "Listing" else REVIEW_FIELDS
     return index, item["id"], int(item["version"]), {key: item[key] for key in fields if key in item}
