@@ -47,14 +47,16 @@ def number(text: str) -> int | float | str:
         ``text`` is not a decimal number.
     """
     if text.__class__ is str:
-        if text.isdigit() and text.isascii():  # isdigit() alone also accepts digits of other scripts
+        # The point first: a decimal then skips the integer test, and an integer the set test.
+        if "." in text:
+            if len(text) <= 16 and _PLAIN_DECIMAL.issuperset(text):
+                # At most 15 digits and no exponent: a double carries every such decimal exactly (DBL_DIG).
+                try:
+                    return float(text)
+                except ValueError:  # such as "1.2.3": the checks below name the problem
+                    pass
+        elif text.isdigit() and text.isascii():  # isdigit() alone also accepts digits of other scripts
             return int(text)
-        if len(text) <= 16 and _PLAIN_DECIMAL.issuperset(text) and "." in text:
-            # At most 15 digits and no exponent: a double carries every such decimal exactly (DBL_DIG).
-            try:
-                return float(text)
-            except ValueError:  # such as "1.2.3": the checks below name the problem
-                pass
     return _exact_number(text)
 
 
@@ -210,13 +212,12 @@ def lat_lon(attribute: AttributeValue) -> JsonValue:
         lat_text, lon_text = lat["N"], lon["N"]
     except (KeyError, TypeError):
         return scalar(attribute)
+    # The lookups above found a key in each object, so the sizes add up to 5 only if each holds just that
+    # key (``members``: ``lat`` and ``lon``): one comparison instead of four.
     if (
         lat_text.__class__ is str
         and lon_text.__class__ is str
-        and len(attribute) == 1
-        and len(members) == 2
-        and len(lat) == 1
-        and len(lon) == 1
+        and len(attribute) + len(members) + len(lat) + len(lon) == 5
     ):
         return {"lat": number(lat_text), "lon": number(lon_text)}
     return scalar(attribute)

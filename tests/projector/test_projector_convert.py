@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 from decimal import Decimal
 
 import pytest
@@ -137,6 +138,29 @@ def test_the_short_decimal_fast_path_is_exact_or_refuses(text: str) -> None:
         return
     converted = convert.number(text)
     assert Decimal(repr(converted)) == Decimal(text)
+
+
+def test_the_fast_paths_give_what_the_exact_path_gives() -> None:
+    """:func:`convert.number` takes integers and short decimals without the exactness checks; on texts
+    of every length and sign around its limits it must give the exact path's value, of the same type."""
+    rng = random.Random(7)
+    texts = ["0", "1", "-0", "0.0", "-0.5", "00.5", "1.", ".5", "-.5", "1.2.3", "--1.5", "1-.5", "+1.5",
+             " 1.5", "1_0.5", "1.5e3", "1.5E-3", "\u0661.\u0665"]  # fmt: skip
+    for _ in range(2000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 20)))
+        point = rng.randint(0, len(digits))
+        unsigned = f"{digits[:point]}.{digits[point:]}" if rng.random() < 0.7 else digits
+        text = rng.choice(["", "-"]) + unsigned
+        texts.append(text)
+    for text in texts:
+        try:
+            expected = convert._exact_number(text)
+        except ConversionError:
+            with pytest.raises(ConversionError):
+                convert.number(text)
+            continue
+        converted = convert.number(text)
+        assert (converted, type(converted)) == (expected, type(expected)), text
 
 
 def test_a_document_holds_the_projected_attributes_present_in_the_item_in_rule_order() -> None:

@@ -127,7 +127,10 @@ TYPED_CASES: list[tuple[Any, list[Any]]] = [  # values include malformed shapes,
         [{"M": {"lat": {"N": "52.5"}, "lon": {"N": "-13.4"}}}, {"M": {"lat": {"N": "1"}}},
          {"M": {"lat": {"S": "1"}, "lon": {"N": "2"}}},
          {"M": {"lat": {"N": "1"}, "lon": {"N": "2"}, "x": {"N": "3"}}},
-         {"M": {"lat": {"N": "x"}, "lon": {"N": "2"}}}, {"L": []}, {"M": "x"}],
+         {"M": {"lat": {"N": "x"}, "lon": {"N": "2"}}}, {"L": []}, {"M": "x"},
+         {"M": {"lat": {"N": "1"}, "lon": {"N": "2"}}, "S": "x"},
+         {"M": {"lat": {"N": "1", "S": "x"}, "lon": {"N": "2"}}},
+         {"M": {"lat": {"N": "1"}, "lon": {"N": "2", "NULL": True}}}],
     ),
 ]  # fmt: skip
 
