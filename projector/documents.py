@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from projector import convert
 from projector.convert import AttributeValue, JsonValue
 from projector.entities import Entity
-from projector.identity import Identity, doc_id_of, entity_of, version_of
+from projector.identity import doc_id_of, entity_of, version_of
 from projector.times import iso_time
 
 
@@ -63,21 +62,6 @@ def document_of(
 def tombstone_document(doc_id: str, deleted_at: datetime | float | None = None) -> dict[str, JsonValue]:
     """``{id, tombstone: true, deletedAt}``: what stays of a deleted item (hidden by the read alias)."""
     return {"id": doc_id, "tombstone": True, "deletedAt": iso_time(deleted_at)}
-
-
-def document_for(identity: Identity, record: Mapping[str, Any]) -> dict[str, JsonValue]:
-    """What an identified stream record writes: its item's fields, or (REMOVE) its tombstone, dated by
-    the record's ``ApproximateCreationDateTime`` so a retried tombstone is identical.
-
-    Raises
-    ------
-    ConversionError
-        A projected attribute is not valid wire format.
-    """
-    entity, doc_id, version, image, tombstone = identity
-    if tombstone:
-        return tombstone_document(doc_id, record["dynamodb"].get("ApproximateCreationDateTime"))
-    return document_of(entity, image, doc_id, version)
 
 
 def project_item(image: Mapping[str, AttributeValue]) -> Projection | None:

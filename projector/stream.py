@@ -23,7 +23,7 @@ from projector.bulk import (
     encode_document,
 )
 from projector.dlq import DeadLetter, DeadLetterQueue
-from projector.documents import document_for
+from projector.documents import document_of, tombstone_document
 from projector.entities import LISTING, Entity
 from projector.exceptions import AliasMissingError, PoisonRecordError, ProjectorError, RetryableError
 from projector.identity import Identity, identify, is_ttl_delete
@@ -249,17 +249,21 @@ class StreamProjector:
                     members, key=lambda position: (identities[position][2], position), reverse=True
                 )
             for position in newest_first:
-                identity = identities[position]
+                entity, doc_id, version, image, tombstone = identities[position]
                 record = records[position]
                 try:
-                    document = document_for(identity, record)
+                    # A tombstone is dated by its record, so a retried one is identical.
+                    if tombstone:
+                        created = record["dynamodb"].get("ApproximateCreationDateTime")
+                        document = tombstone_document(doc_id, created)
+                    else:
+                        document = document_of(entity, image, doc_id, version)
                 except PoisonRecordError as exc:
                     # The newest state cannot be projected: it goes to the dead-letter queue and the next
                     # newest is written in its place (still newer than what OpenSearch has).
                     poison.append(_Poison(position, (position,), exc.code, exc.reason, exc.status))
                     members = [member for member in members if member != position]
                     continue
-                entity, doc_id, version, _, tombstone = identity
                 if tombstone and is_ttl_delete(record):
                     ttl_deleted += 1
                 groups.append(_Group(entity, doc_id, version, document, tombstone, position, members))
