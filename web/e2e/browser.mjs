@@ -50,3 +50,27 @@ export async function screenshot(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** A page of the app signed in as `user`, with its live connection open. */
+export async function signedInPage(browser, user) {
+  const page = await browser.context.newPage();
+  await page.goto(PAGE_URL);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+  await page.selectOption('#signin-user', user);
+  await page.click('#signin button[type=submit]');
+  await page.waitForSelector('#signedin:not([hidden])');
+  await page.waitForSelector('body[data-live="on"]', { timeout: 15_000 });
+  return page;
+}
+
+/** Fills the listing form with a ROOM in EUR; `place` is { city, lat, lon }. */
+export async function fillListing(page, { title, price, description, place }) {
+  await page.fill('#listing-form [name=title]', title);
+  await page.fill('#listing-form [name=description]', description);
+  await page.selectOption('#listing-form [name=category]', 'ROOM');
+  await page.fill('#listing-form [name=price]', String(price));
+  await page.fill('#listing-form [name=currency]', 'EUR');
+  await page.fill('#listing-form [name=city]', place.city);
+  await page.fill('#listing-form [name=lat]', place.lat);
+  await page.fill('#listing-form [name=lon]', place.lon);
+}

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { PAGE_URL, launch, screenshot } from './browser.mjs';
+import { fillListing, launch, screenshot, signedInPage } from './browser.mjs';
 
 let browser;
 before(async () => {
@@ -13,33 +13,13 @@ after(async () => {
   await browser?.close();
 });
 
-async function signedInPage(user) {
-  const page = await browser.context.newPage();
-  await page.goto(PAGE_URL);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
-  await page.selectOption('#signin-user', user);
-  await page.click('#signin button[type=submit]');
-  await page.waitForSelector('#signedin:not([hidden])');
-  await page.waitForSelector('body[data-live="on"]', { timeout: 15_000 });
-  return page;
-}
-
-async function fillListing(page, title, price) {
-  await page.fill('#listing-form [name=title]', title);
-  await page.fill('#listing-form [name=description]', 'Written by the live-updates browser test.');
-  await page.selectOption('#listing-form [name=category]', 'ROOM');
-  await page.fill('#listing-form [name=price]', String(price));
-  await page.fill('#listing-form [name=currency]', 'EUR');
-  await page.fill('#listing-form [name=city]', 'Lyon');
-  await page.fill('#listing-form [name=lat]', '45.76');
-  await page.fill('#listing-form [name=lon]', '4.83');
-}
+const FORM = { description: 'Written by the live-updates browser test.', place: { city: 'Lyon', lat: '45.76', lon: '4.83' } };
 
 test("another user's create and edit appear live", async () => {
   const title = `Live room ${randomUUID().slice(0, 8)}`;
-  const [alice, bob] = [await signedInPage('alice'), await signedInPage('bob')];
+  const [alice, bob] = [await signedInPage(browser, 'alice'), await signedInPage(browser, 'bob')];
 
-  await fillListing(alice, title, 480);
+  await fillListing(alice, { ...FORM, title, price: 480 });
   await alice.click('#save');
   await alice.waitForSelector('#form-message[data-kind="ok"]');
   const created = bob.locator('#live-feed li', { hasText: title });

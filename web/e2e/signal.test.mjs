@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { PAGE_URL, launch, screenshot } from './browser.mjs';
+import { fillListing, launch, screenshot, signedInPage } from './browser.mjs';
 
 let browser;
 before(async () => {
@@ -15,27 +15,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function signedInPage(user) {
-  const page = await browser.context.newPage();
-  await page.goto(PAGE_URL);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
-  await page.selectOption('#signin-user', user);
-  await page.click('#signin button[type=submit]');
-  await page.waitForSelector('#signedin:not([hidden])');
-  await page.waitForSelector('body[data-live="on"]', { timeout: 15_000 });
-  return page;
-}
-
-async function fillListing(page, title, price) {
-  await page.fill('#listing-form [name=title]', title);
-  await page.fill('#listing-form [name=description]', 'Written by the projection-signal browser test.');
-  await page.selectOption('#listing-form [name=category]', 'ROOM');
-  await page.fill('#listing-form [name=price]', String(price));
-  await page.fill('#listing-form [name=currency]', 'EUR');
-  await page.fill('#listing-form [name=city]', 'Nantes');
-  await page.fill('#listing-form [name=lat]', '47.22');
-  await page.fill('#listing-form [name=lon]', '-1.55');
-}
+const FORM = { description: 'Written by the projection-signal browser test.', place: { city: 'Nantes', lat: '47.22', lon: '-1.55' } };
 
 /** The banner's states in order, recorded in the page from before the write. */
 async function recordBanner(page) {
@@ -51,7 +31,7 @@ async function recordBanner(page) {
 
 test('the writer sees its projection signal, then the listing in search; the other user sees it live', async () => {
   const title = `Signal room ${randomUUID().slice(0, 8)}`;
-  const [alice, bob] = [await signedInPage('alice'), await signedInPage('bob')];
+  const [alice, bob] = [await signedInPage(browser, 'alice'), await signedInPage(browser, 'bob')];
   // Subscribed before the write (AppSync acknowledged it), so the signal cannot be missed.
   await alice.waitForSelector('body[data-signal="on"]', { timeout: 15_000 });
   // Alice searches for the title first: nothing yet; the signal refreshes these results.
@@ -59,7 +39,7 @@ test('the writer sees its projection signal, then the listing in search; the oth
   await alice.click('#search-form button[type=submit]');
 
   await recordBanner(alice);
-  await fillListing(alice, title, 610);
+  await fillListing(alice, { ...FORM, title, price: 610 });
   await alice.click('#save');
   await alice.waitForSelector('#sync[data-state="caught-up"][data-via="signal"]', { timeout: 15_000 });
   assert.match(await alice.locator('#sync').innerText(), /searchable after \d+ ms \(projection signal\)/);
