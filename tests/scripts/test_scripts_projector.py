@@ -37,9 +37,14 @@ def test_benchmark_script_runs_and_prints_its_figures() -> None:
         "records_per_s", "ceiling_records_per_s", "ratio_vs_ceiling", "naive_records_per_s",
         "ratio_vs_naive", "client_cpu_ms_per_1k", "client_cpu_ms_per_1k_b100", "cpu_path_vs_json_ratio",
         "import_ms", "peak_rss_mb", "straightforward_cpu_ms_per_1k", "cpu_vs_straightforward_ratio",
-        "cpu_vs_straightforward_ratio_b100",
+        "cpu_vs_straightforward_ratio_b100", "request_cpu_ms_per_batch_b100",
+        "straightforward_request_cpu_ms_per_batch_b100", "cpu_vs_straightforward_ratio_b100_without_requests",
     ):  # fmt: skip
         assert isinstance(figures[key], int | float) and figures[key] > 0, key
+    # The request is a part of each contender's CPU per batch of 100 (per 1,000 records / 10), not all of it.
+    assert figures["request_cpu_ms_per_batch_b100"] < figures["client_cpu_ms_per_1k_b100"] / 10
+    plain_per_batch = figures["straightforward_cpu_ms_per_1k_b100"] / 10
+    assert figures["straightforward_request_cpu_ms_per_batch_b100"] < plain_per_batch
     assert isinstance(figures["targets_missed"], list)
     assert "(target ≤ 0.5: " in printed  # each figure with a target says whether this run met it
     assert figures["failed_records"] == 0 and figures["straightforward_failed_items"] == 0
